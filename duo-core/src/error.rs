@@ -1,0 +1,373 @@
+//! [`Error`]: one error type for every model call, saying whose fault it is and whether a retry may help.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Whose fault an [`Error`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// The caller sent something unusable (bad input, filtered content).
+    Client,
+    /// The operator's configuration is wrong (bad settings, credentials the upstream rejects).
+    Config,
+    /// The upstream model server failed, was slow, or was overloaded.
+    Upstream,
+}
+
+/// Which time limit an [`Error::Timeout`] hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeoutPhase {
+    /// Establishing the connection.
+    Connect,
+    /// Waiting for the first byte of the answer.
+    FirstByte,
+    /// Waiting between two chunks of a stream.
+    Idle,
+    /// The whole call.
+    Total,
+}
+
+impl TimeoutPhase {
+    /// A short, stable name (`connect`, `first_byte`, `idle`, `total`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::FirstByte => "first_byte",
+            Self::Idle => "idle",
+            Self::Total => "total",
+        }
+    }
+}
+
+impl fmt::Display for TimeoutPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything that can go wrong in a model call. `upstream` fields name the model server
+/// (e.g. `vLLM at http://vllm:8000/v1`) so messages say where it went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request cannot be served as given (bad field, unsupported identifier, …).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The gateway's own configuration is wrong.
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// The upstream rejected the gateway's credentials (HTTP 401/403, AWS access denied).
+    #[error("{upstream} rejected the credentials (HTTP {status}): {message}")]
+    UpstreamAuth {
+        /// The model server.
+        upstream: String,
+        /// The upstream's status.
+        status: u16,
+        /// The upstream's message.
+        message: String,
+    },
+    /// The upstream answered with an error status not covered by a more specific variant.
+    #[error("{upstream} answered HTTP {status}: {message}")]
+    UpstreamStatus {
+        /// The model server.
+        upstream: String,
+        /// The upstream's status.
+        status: u16,
+        /// The upstream's message.
+        message: String,
+    },
+    /// The upstream is rate limiting (HTTP 429, Bedrock throttling).
+    #[error("{upstream} is rate limiting requests: {message}")]
+    RateLimited {
+        /// The model server.
+        upstream: String,
+        /// How long the upstream asked us to wait (`Retry-After`).
+        retry_after: Option<Duration>,
+        /// The upstream's message.
+        message: String,
+    },
+    /// A time limit passed.
+    #[error("{upstream} timed out ({phase} timeout of {after:?})")]
+    Timeout {
+        /// The model server.
+        upstream: String,
+        /// Which limit.
+        phase: TimeoutPhase,
+        /// The limit's value.
+        after: Duration,
+    },
+    /// The connection could not be made (refused, DNS, TLS).
+    #[error("could not connect to {upstream}: {message}")]
+    Connect {
+        /// The model server.
+        upstream: String,
+        /// What failed.
+        message: String,
+    },
+    /// The stream broke after it started (connection reset, cut short, error event mid-stream).
+    #[error("the stream from {upstream} broke: {message}")]
+    BrokenStream {
+        /// The model server.
+        upstream: String,
+        /// What happened.
+        message: String,
+    },
+    /// The upstream sent something that does not follow its protocol (bad JSON, bad frame or CRC).
+    #[error("{upstream} sent a malformed response: {message}")]
+    Protocol {
+        /// The model server.
+        upstream: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// The upstream's content filter refused the prompt or the answer.
+    #[error("{upstream} filtered the content: {message}")]
+    ContentFiltered {
+        /// The model server.
+        upstream: String,
+        /// The filter's verdict.
+        message: String,
+    },
+}
+
+impl Error {
+    /// Classifies an upstream HTTP error status: 429 → [`RateLimited`](Self::RateLimited),
+    /// 401/403 → [`UpstreamAuth`](Self::UpstreamAuth), anything else → [`UpstreamStatus`](Self::UpstreamStatus).
+    #[must_use]
+    pub fn from_status(
+        upstream: impl Into<String>,
+        status: u16,
+        message: impl Into<String>,
+        retry_after: Option<Duration>,
+    ) -> Self {
+        let (upstream, message) = (upstream.into(), message.into());
+        match status {
+            429 => Self::RateLimited {
+                upstream,
+                retry_after,
+                message,
+            },
+            401 | 403 => Self::UpstreamAuth {
+                upstream,
+                status,
+                message,
+            },
+            _ => Self::UpstreamStatus {
+                upstream,
+                status,
+                message,
+            },
+        }
+    }
+
+    /// Whose fault this is.
+    #[must_use]
+    pub fn fault(&self) -> Fault {
+        match self {
+            Self::InvalidRequest(_) | Self::ContentFiltered { .. } => Fault::Client,
+            Self::Config(_) | Self::UpstreamAuth { .. } => Fault::Config,
+            Self::UpstreamStatus { .. }
+            | Self::RateLimited { .. }
+            | Self::Timeout { .. }
+            | Self::Connect { .. }
+            | Self::BrokenStream { .. }
+            | Self::Protocol { .. } => Fault::Upstream,
+        }
+    }
+
+    /// Whether the same call may succeed if tried again (only before anything reached the client).
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::RateLimited { .. } | Self::Connect { .. } | Self::BrokenStream { .. } => true,
+            Self::Timeout { phase, .. } => *phase != TimeoutPhase::Total,
+            Self::UpstreamStatus { status, .. } => {
+                matches!(status, 408 | 409 | 500 | 502 | 503 | 504 | 529)
+            }
+            Self::InvalidRequest(_)
+            | Self::Config(_)
+            | Self::UpstreamAuth { .. }
+            | Self::Protocol { .. }
+            | Self::ContentFiltered { .. } => false,
+        }
+    }
+
+    /// How long the upstream asked us to wait, for rate limits.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The upstream's HTTP status, when it sent one.
+    #[must_use]
+    pub fn upstream_status(&self) -> Option<u16> {
+        match self {
+            Self::UpstreamAuth { status, .. } | Self::UpstreamStatus { status, .. } => {
+                Some(*status)
+            }
+            Self::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
+    /// A short, stable name of the variant, for metrics labels and log fields.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::Config(_) => "config",
+            Self::UpstreamAuth { .. } => "upstream_auth",
+            Self::UpstreamStatus { .. } => "upstream_status",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Timeout { .. } => "timeout",
+            Self::Connect { .. } => "connect",
+            Self::BrokenStream { .. } => "broken_stream",
+            Self::Protocol { .. } => "protocol",
+            Self::ContentFiltered { .. } => "content_filtered",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> Vec<Error> {
+        let u = || "vLLM at http://h/v1".to_owned();
+        let m = || "m".to_owned();
+        vec![
+            Error::InvalidRequest(m()),
+            Error::Config(m()),
+            Error::UpstreamAuth {
+                upstream: u(),
+                status: 401,
+                message: m(),
+            },
+            Error::UpstreamStatus {
+                upstream: u(),
+                status: 500,
+                message: m(),
+            },
+            Error::RateLimited {
+                upstream: u(),
+                retry_after: Some(Duration::from_secs(3)),
+                message: m(),
+            },
+            Error::Timeout {
+                upstream: u(),
+                phase: TimeoutPhase::FirstByte,
+                after: Duration::from_secs(1),
+            },
+            Error::Connect {
+                upstream: u(),
+                message: m(),
+            },
+            Error::BrokenStream {
+                upstream: u(),
+                message: m(),
+            },
+            Error::Protocol {
+                upstream: u(),
+                message: m(),
+            },
+            Error::ContentFiltered {
+                upstream: u(),
+                message: m(),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_variant_is_classified() {
+        let table: Vec<(&str, Fault, bool)> = all()
+            .iter()
+            .map(|e| (e.kind(), e.fault(), e.is_retryable()))
+            .collect();
+        assert_eq!(
+            table,
+            vec![
+                ("invalid_request", Fault::Client, false),
+                ("config", Fault::Config, false),
+                ("upstream_auth", Fault::Config, false),
+                ("upstream_status", Fault::Upstream, true),
+                ("rate_limited", Fault::Upstream, true),
+                ("timeout", Fault::Upstream, true),
+                ("connect", Fault::Upstream, true),
+                ("broken_stream", Fault::Upstream, true),
+                ("protocol", Fault::Upstream, false),
+                ("content_filtered", Fault::Client, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn from_status_classifies_by_status() {
+        let e = Error::from_status("u", 429, "slow down", Some(Duration::from_secs(2)));
+        assert_eq!(e.kind(), "rate_limited");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
+        assert_eq!(e.upstream_status(), Some(429));
+        for s in [401, 403] {
+            let e = Error::from_status("u", s, "no", None);
+            assert_eq!(e.kind(), "upstream_auth");
+            assert_eq!(e.fault(), Fault::Config);
+            assert_eq!(e.upstream_status(), Some(s));
+        }
+        let e = Error::from_status("u", 404, "no such model", None);
+        assert_eq!(e.kind(), "upstream_status");
+        assert!(!e.is_retryable());
+        assert_eq!(e.retry_after(), None);
+    }
+
+    #[test]
+    fn only_transient_statuses_are_retryable() {
+        for (status, retryable) in [
+            (400, false),
+            (404, false),
+            (422, false),
+            (408, true),
+            (500, true),
+            (501, false),
+            (502, true),
+            (503, true),
+            (504, true),
+        ] {
+            assert_eq!(
+                Error::from_status("u", status, "", None).is_retryable(),
+                retryable,
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn total_timeouts_are_not_retried() {
+        let e = Error::Timeout {
+            upstream: "u".into(),
+            phase: TimeoutPhase::Total,
+            after: Duration::from_secs(60),
+        };
+        assert!(!e.is_retryable());
+        assert_eq!(e.to_string(), "u timed out (total timeout of 60s)");
+        assert_eq!(TimeoutPhase::FirstByte.to_string(), "first_byte");
+    }
+
+    #[test]
+    fn messages_name_the_upstream() {
+        let e = Error::from_status(
+            "Azure OpenAI at https://r.openai.azure.com",
+            503,
+            "busy",
+            None,
+        );
+        assert_eq!(
+            e.to_string(),
+            "Azure OpenAI at https://r.openai.azure.com answered HTTP 503: busy"
+        );
+        assert_eq!(e.upstream_status(), Some(503));
+        assert_eq!(Error::InvalidRequest("x".into()).upstream_status(), None);
+    }
+}

@@ -1,0 +1,49 @@
+//! # duo-core
+//!
+//! The vocabulary of the duo gateway for GitLab Duo Self-Hosted Models. No I/O lives here: the
+//! other crates speak these types to each other.
+//!
+//! - [`Feature`] and [`UnitPrimitive`]: the Duo features, their string ids, and the token scope
+//!   each needs.
+//! - [`ModelFamily`]: which prompt layout a model needs (parsed from GitLab's family keys; unknown
+//!   families are preserved).
+//! - [`ProviderKind`], [`ModelIdentifier`], [`ModelEndpoint`]: where a model is served and how to
+//!   reach it (GitLab's `custom_openai/…`, `bedrock/…`, `azure/…` identifiers).
+//! - [`Secret`]: API keys and tokens that never print.
+//! - [`Prompt`], [`Message`], [`GenerationParams`], [`ModelRequest`]: what the model is asked.
+//! - [`StreamEvent`], [`Generation`], [`Usage`], [`FinishReason`]: what it answers.
+//! - [`Error`]: one error enum that says whose fault it is ([`Fault`]) and whether a retry may help.
+//! - [`LanguageModel`]: the object-safe async trait every provider implements.
+//!
+//! ```
+//! use duo_core::{ModelEndpoint, ModelFamily, ModelIdentifier, ProviderKind};
+//!
+//! let id = ModelIdentifier::parse("custom_openai/Mistral-7B-Instruct-v0.3")?;
+//! let endpoint = ModelEndpoint::new(id, ModelFamily::parse("mistral"))
+//!     .with_base_url("http://vllm:8000/v1");
+//! assert_eq!(endpoint.provider(), ProviderKind::OpenAiCompatible);
+//! # Ok::<(), duo_core::Error>(())
+//! ```
+
+mod endpoint;
+mod error;
+mod family;
+mod feature;
+mod language_model;
+mod prompt;
+mod provider;
+mod secret;
+mod stream;
+
+pub use endpoint::ModelEndpoint;
+pub use error::{Error, Fault, TimeoutPhase};
+pub use family::ModelFamily;
+pub use feature::{Feature, UnitPrimitive, UnknownId};
+pub use language_model::LanguageModel;
+pub use prompt::{GenerationParams, Message, ModelRequest, Prompt, Role};
+pub use provider::{ModelIdentifier, ProviderKind};
+pub use secret::{REDACTED, Secret};
+pub use stream::{EventStream, FinishReason, Generation, StreamEvent, Usage};
+
+/// Re-exported so implementors of [`LanguageModel`] use the same macro version.
+pub use async_trait::async_trait;

@@ -1,0 +1,204 @@
+//! [`Prompt`], [`GenerationParams`] and [`ModelRequest`]: what the model is asked, and how.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Who speaks a chat [`Message`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Instructions to the model.
+    System,
+    /// The user's turn.
+    User,
+    /// The model's turn (or a prefill of it).
+    Assistant,
+}
+
+impl Role {
+    /// The lower-case name used on every wire (`system`, `user`, `assistant`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::User => "user",
+            Self::Assistant => "assistant",
+        }
+    }
+}
+
+/// One chat turn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// Who speaks.
+    pub role: Role,
+    /// What is said.
+    pub content: String,
+}
+
+impl Message {
+    /// A message with `role` and `content`.
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: content.into(),
+        }
+    }
+
+    /// A system message.
+    pub fn system(content: impl Into<String>) -> Self {
+        Self::new(Role::System, content)
+    }
+
+    /// A user message.
+    pub fn user(content: impl Into<String>) -> Self {
+        Self::new(Role::User, content)
+    }
+
+    /// An assistant message.
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self::new(Role::Assistant, content)
+    }
+}
+
+/// What the model is asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Prompt {
+    /// Raw text for a completions endpoint, already laid out (it may contain a family's FIM tokens).
+    Text(String),
+    /// Code before and after the cursor, for servers that lay out fill-in-the-middle themselves
+    /// (OpenAI-style `suffix`); providers without native FIM send it as one user turn.
+    FillInTheMiddle {
+        /// Code before the cursor.
+        prefix: String,
+        /// Code after the cursor.
+        suffix: String,
+    },
+    /// Chat turns for a chat endpoint.
+    Chat(Vec<Message>),
+}
+
+impl Prompt {
+    /// The prompt's size in characters (Unicode scalar values), summed over its parts.
+    #[must_use]
+    pub fn char_len(&self) -> usize {
+        match self {
+            Self::Text(t) => t.chars().count(),
+            Self::FillInTheMiddle { prefix, suffix } => {
+                prefix.chars().count() + suffix.chars().count()
+            }
+            Self::Chat(messages) => messages.iter().map(|m| m.content.chars().count()).sum(),
+        }
+    }
+
+    /// Whether this is a chat prompt.
+    #[must_use]
+    pub fn is_chat(&self) -> bool {
+        matches!(self, Self::Chat(_))
+    }
+}
+
+/// Sampling and length settings for one call; `None` leaves the upstream's default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GenerationParams {
+    /// Maximum tokens to generate.
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature.
+    pub temperature: Option<f32>,
+    /// Nucleus sampling.
+    pub top_p: Option<f32>,
+    /// Sequences that end the answer (not included in it).
+    pub stop: Vec<String>,
+    /// How long the whole call may take, as the prompt definition asks (`params.timeout`).
+    pub timeout: Option<Duration>,
+}
+
+impl GenerationParams {
+    /// The first `n` stop sequences: OpenAI's and Azure's APIs accept at most four.
+    #[must_use]
+    pub fn stop_limited(&self, n: usize) -> &[String] {
+        &self.stop[..self.stop.len().min(n)]
+    }
+}
+
+/// One call to a model: the prompt and its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRequest {
+    /// What to ask.
+    pub prompt: Prompt,
+    /// How to sample.
+    pub params: GenerationParams,
+}
+
+impl ModelRequest {
+    /// A request with default parameters.
+    #[must_use]
+    pub fn new(prompt: Prompt) -> Self {
+        Self {
+            prompt,
+            params: GenerationParams::default(),
+        }
+    }
+
+    /// Replaces the parameters.
+    #[must_use]
+    pub fn with_params(mut self, params: GenerationParams) -> Self {
+        self.params = params;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_serialize_lowercase() {
+        let m = Message::assistant("hi");
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"role":"assistant","content":"hi"}"#
+        );
+        let back: Message = serde_json::from_str(r#"{"role":"system","content":"x"}"#).unwrap();
+        assert_eq!(back, Message::system("x"));
+        assert!(serde_json::from_str::<Message>(r#"{"role":"tool","content":"x"}"#).is_err());
+        assert_eq!(Role::User.as_str(), "user");
+    }
+
+    #[test]
+    fn char_len_counts_characters_not_bytes() {
+        assert_eq!(Prompt::Text("héllo".into()).char_len(), 5);
+        let fim = Prompt::FillInTheMiddle {
+            prefix: "ab".into(),
+            suffix: "｜".into(),
+        };
+        assert_eq!(fim.char_len(), 3);
+        let chat = Prompt::Chat(vec![Message::system("ab"), Message::user("cde")]);
+        assert_eq!(chat.char_len(), 5);
+        assert!(chat.is_chat());
+        assert!(!fim.is_chat());
+    }
+
+    #[test]
+    fn stop_limited_takes_at_most_n() {
+        let p = GenerationParams {
+            stop: ["a", "b", "c", "d", "e"].map(String::from).to_vec(),
+            ..GenerationParams::default()
+        };
+        assert_eq!(p.stop_limited(4), ["a", "b", "c", "d"]);
+        assert_eq!(p.stop_limited(10).len(), 5);
+        assert!(GenerationParams::default().stop_limited(4).is_empty());
+    }
+
+    #[test]
+    fn request_builder_keeps_params() {
+        let params = GenerationParams {
+            max_tokens: Some(64),
+            ..GenerationParams::default()
+        };
+        let r = ModelRequest::new(Prompt::Text("x".into())).with_params(params.clone());
+        assert_eq!(r.params, params);
+    }
+}

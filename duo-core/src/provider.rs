@@ -1,0 +1,214 @@
+//! [`ProviderKind`] and [`ModelIdentifier`]: which serving platform a model lives on.
+
+use std::fmt;
+
+use crate::Error;
+
+/// The serving platforms the gateway speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProviderKind {
+    /// vLLM or any server with OpenAI's `/v1/completions` and `/v1/chat/completions`.
+    OpenAiCompatible,
+    /// Azure OpenAI deployments.
+    AzureOpenAi,
+    /// AWS Bedrock (Converse API).
+    Bedrock,
+}
+
+impl ProviderKind {
+    /// A short, stable name for logs and metrics labels.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::OpenAiCompatible => "openai_compatible",
+            Self::AzureOpenAi => "azure_openai",
+            Self::Bedrock => "bedrock",
+        }
+    }
+
+    /// The provider an identifier prefix names (`custom_openai`, `openai`, `hosted_vllm`, `bedrock`, `azure`).
+    #[must_use]
+    pub fn from_prefix(prefix: &str) -> Option<Self> {
+        match prefix {
+            "custom_openai"
+            | "openai"
+            | "hosted_vllm"
+            | "text-completion-openai"
+            | "text-completion-custom_openai" => Some(Self::OpenAiCompatible),
+            "azure" | "azure_ai" => Some(Self::AzureOpenAi),
+            "bedrock" | "bedrock_converse" => Some(Self::Bedrock),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A parsed GitLab `model_identifier`: `provider/model`, as LiteLLM spells it.
+///
+/// The identifier is split at the **first** `/`; without a `/` it means `custom_openai/<identifier>`.
+///
+/// ```
+/// use duo_core::{ModelIdentifier, ProviderKind};
+/// let id = ModelIdentifier::parse("bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0").unwrap();
+/// assert_eq!(id.provider(), ProviderKind::Bedrock);
+/// assert_eq!(id.model(), "anthropic.claude-3-5-sonnet-20240620-v1:0");
+/// let bare = ModelIdentifier::parse("Mistral-7B-Instruct-v0.3").unwrap();
+/// assert_eq!(bare.to_string(), "custom_openai/Mistral-7B-Instruct-v0.3");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ModelIdentifier {
+    provider: ProviderKind,
+    prefix: String,
+    model: String,
+}
+
+impl ModelIdentifier {
+    /// Parses `prefix/model` or a bare model name.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when the identifier is empty, has an empty model part, or a
+    /// prefix that names no supported provider (e.g. `vertex_ai/…`).
+    pub fn parse(identifier: &str) -> Result<Self, Error> {
+        let identifier = identifier.trim();
+        if identifier.is_empty() {
+            return Err(Error::InvalidRequest("model identifier is empty".into()));
+        }
+        let Some((prefix, model)) = identifier.split_once('/') else {
+            return Ok(Self::new(
+                ProviderKind::OpenAiCompatible,
+                "custom_openai",
+                identifier,
+            ));
+        };
+        let provider = ProviderKind::from_prefix(prefix).ok_or_else(|| {
+            Error::InvalidRequest(format!(
+                "model identifier '{identifier}' names an unsupported provider '{prefix}'; \
+                 use custom_openai/, hosted_vllm/, openai/, bedrock/ or azure/ (a served model name \
+                 that contains '/' needs the prefix, e.g. custom_openai/{identifier})"
+            ))
+        })?;
+        if model.trim().is_empty() {
+            return Err(Error::InvalidRequest(format!(
+                "model identifier '{identifier}' has no model after '{prefix}/'"
+            )));
+        }
+        Ok(Self::new(provider, prefix, model))
+    }
+
+    /// Builds an identifier from its parts.
+    pub fn new(
+        provider: ProviderKind,
+        prefix: impl Into<String>,
+        model: impl Into<String>,
+    ) -> Self {
+        Self {
+            provider,
+            prefix: prefix.into(),
+            model: model.into(),
+        }
+    }
+
+    /// The provider the prefix selects.
+    #[must_use]
+    pub fn provider(&self) -> ProviderKind {
+        self.provider
+    }
+
+    /// The prefix as given (`custom_openai`, `hosted_vllm`, …).
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The model id sent upstream: the served model name, Bedrock model id or Azure deployment.
+    #[must_use]
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+}
+
+impl fmt::Display for ModelIdentifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.prefix, self.model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_pick_the_provider() {
+        for (id, provider, model) in [
+            (
+                "custom_openai/Mistral-7B",
+                ProviderKind::OpenAiCompatible,
+                "Mistral-7B",
+            ),
+            ("openai/gpt-4o", ProviderKind::OpenAiCompatible, "gpt-4o"),
+            (
+                "hosted_vllm/codestral",
+                ProviderKind::OpenAiCompatible,
+                "codestral",
+            ),
+            (
+                "azure/gpt-35-turbo",
+                ProviderKind::AzureOpenAi,
+                "gpt-35-turbo",
+            ),
+            (
+                "bedrock/apac.anthropic.claude-3-5-sonnet-20241022-v2:0",
+                ProviderKind::Bedrock,
+                "apac.anthropic.claude-3-5-sonnet-20241022-v2:0",
+            ),
+        ] {
+            let parsed = ModelIdentifier::parse(id).unwrap();
+            assert_eq!(parsed.provider(), provider, "{id}");
+            assert_eq!(parsed.model(), model, "{id}");
+            assert_eq!(parsed.to_string(), id);
+        }
+    }
+
+    #[test]
+    fn splits_at_the_first_slash_only() {
+        let id = ModelIdentifier::parse("custom_openai/meta-llama/Meta-Llama-3-8B").unwrap();
+        assert_eq!(id.prefix(), "custom_openai");
+        assert_eq!(id.model(), "meta-llama/Meta-Llama-3-8B");
+    }
+
+    #[test]
+    fn bare_names_mean_custom_openai() {
+        let id = ModelIdentifier::parse("  codestral-22b ").unwrap();
+        assert_eq!(id.provider(), ProviderKind::OpenAiCompatible);
+        assert_eq!(id.prefix(), "custom_openai");
+        assert_eq!(id.model(), "codestral-22b");
+    }
+
+    #[test]
+    fn bad_identifiers_are_client_errors_that_say_why() {
+        let err = ModelIdentifier::parse("").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid request: model identifier is empty"
+        );
+        let err = ModelIdentifier::parse("vertex_ai/gemini").unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest(_)));
+        assert!(err.to_string().contains("unsupported provider 'vertex_ai'"));
+        let err = ModelIdentifier::parse("bedrock/").unwrap_err();
+        assert!(err.to_string().contains("has no model after 'bedrock/'"));
+    }
+
+    #[test]
+    fn provider_names_are_stable() {
+        assert_eq!(ProviderKind::OpenAiCompatible.as_str(), "openai_compatible");
+        assert_eq!(ProviderKind::AzureOpenAi.to_string(), "azure_openai");
+        assert_eq!(ProviderKind::Bedrock.as_str(), "bedrock");
+        assert_eq!(ProviderKind::from_prefix("vertex_ai"), None);
+    }
+}
