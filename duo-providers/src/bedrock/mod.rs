@@ -1,0 +1,1 @@
+//! AWS Bedrock through `aws-sdk-bedrockruntime` (Converse / ConverseStream).

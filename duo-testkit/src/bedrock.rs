@@ -1,0 +1,1 @@
+//! Fake AWS Bedrock runtime (Converse, ConverseStream with binary event-stream frames).

@@ -1,0 +1,11 @@
+//! # duo-testkit
+//!
+//! Fake upstream model servers that speak the real wire protocols over loopback, started
+//! in-process on a random port, recording what they received so tests can assert the request.
+//!
+//! - [`openai`]: vLLM / OpenAI-compatible and Azure OpenAI (`/v1/completions`,
+//!   `/v1/chat/completions`, Azure deployment paths), JSON and SSE.
+//! - [`bedrock`]: AWS Bedrock Converse and ConverseStream (`application/vnd.amazon.eventstream`).
+
+pub mod bedrock;
+pub mod openai;

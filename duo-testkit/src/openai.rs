@@ -1,0 +1,1 @@
+//! Fake vLLM / OpenAI-compatible and Azure OpenAI servers (JSON and SSE).
