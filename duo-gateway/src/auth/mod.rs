@@ -1,0 +1,1 @@
+//! Authentication and authorisation of callers (GitLab instance JWTs, self-signed tokens, bypass).
