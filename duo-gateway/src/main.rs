@@ -1,1 +1,123 @@
-fn main() {}
+//! The `duo-gateway` binary: parses flags and calls the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use duo_gateway::Config;
+
+/// A GitLab Duo AI gateway for self-hosted models (vLLM, AWS Bedrock, Azure OpenAI).
+#[derive(Debug, Parser)]
+#[command(version, after_long_help = duo_gateway::config::SETTINGS_HELP, after_help = "Run with --help for every setting and its environment variable.")]
+struct Cli {
+    /// TOML configuration file; `AIGW_*` environment variables and flags override it.
+    #[arg(long, short, global = true, env = "DUO_CONFIG")]
+    config: Option<PathBuf>,
+    /// Listen address (overrides fastapi.api_host / AIGW_FASTAPI__API_HOST).
+    #[arg(long, global = true)]
+    host: Option<String>,
+    /// Listen port (overrides fastapi.api_port / AIGW_FASTAPI__API_PORT, default 5052).
+    #[arg(long, global = true)]
+    port: Option<u16>,
+    /// Run a self-contained demo: a local stand-in model server, the gateway in front of it,
+    /// a code completion and a streamed slash command through it, then exit.
+    #[arg(long)]
+    demo: bool,
+    /// Print every prompt definition (built-in and operator) and exit.
+    #[arg(long)]
+    list_prompts: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate the configuration, print the effective settings (secrets redacted) and exit.
+    CheckConfig,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("duo-gateway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(host) = cli.host {
+        config.fastapi.api_host = host;
+    }
+    if let Some(port) = cli.port {
+        config.fastapi.api_port = port;
+    }
+    if let Some(Command::CheckConfig) = cli.command {
+        return check_config(&config);
+    }
+    if cli.list_prompts {
+        return list_prompts(&config);
+    }
+    let _guard = match duo_logging::init(&config.logging) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("duo-gateway: logging: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for var in Config::ignored_env_vars() {
+        tracing::warn!(variable = %var, "ignoring an AIGW_ setting this gateway does not read");
+    }
+    if config.auth.bypass_external && !cli.demo {
+        tracing::warn!("AIGW_AUTH__BYPASS_EXTERNAL is set: every request is accepted without a token. Never use this in production.");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("duo-gateway: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = if cli.demo {
+        runtime.block_on(duo_gateway::demo::run(config))
+    } else {
+        runtime.block_on(duo_gateway::serve(config)).map_err(Into::into)
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("duo-gateway: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check_config(config: &Config) -> ExitCode {
+    match config.validate().map_err(|e| e.to_string()).and_then(|()| {
+        duo_prompts::PromptRegistry::load(config.prompts.dir.as_deref()).map_err(|e| e.to_string())
+    }) {
+        Ok(prompts) => {
+            println!("configuration is valid ({} prompt definitions)\n", prompts.list().len());
+            println!("{config:#?}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("duo-gateway: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn list_prompts(config: &Config) -> ExitCode {
+    match duo_prompts::PromptRegistry::load(config.prompts.dir.as_deref()) {
+        Ok(prompts) => {
+            for d in prompts.list() {
+                println!("{d}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("duo-gateway: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! [`Config`]: the gateway's one typed configuration.
+//!
+//! Layers, later ones winning: built-in defaults → a TOML file (`--config`) → `AIGW_*` environment
+//! variables (`__` separates nesting levels, as GitLab's gateway reads them: `AIGW_FASTAPI__API_PORT`
+//! is `fastapi.api_port`) → command-line flags. A bad value fails at start with a message naming
+//! the key.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use duo_core::Secret;
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::AuthConfig;
+
+/// The gateway's whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Listener settings (`[fastapi]`, named after GitLab's gateway).
+    pub fastapi: ServerConfig,
+    /// Logging (`[logging]`, `AIGW_LOGGING__*`).
+    pub logging: duo_logging::LoggingConfig,
+    /// The GitLab instance whose OIDC keys sign callers' tokens (`AIGW_GITLAB_URL`).
+    pub gitlab_url: Option<String>,
+    /// CustomersDot URL, a second OIDC issuer (`AIGW_CUSTOMER_PORTAL_URL`); unused offline.
+    pub customer_portal_url: Option<String>,
+    /// Authentication switches (`[auth]`, `AIGW_AUTH__*`).
+    pub auth: AuthSwitches,
+    /// Keys for tokens the gateway signs itself (`[self_signed_jwt]`, `AIGW_SELF_SIGNED_JWT__*`).
+    pub self_signed_jwt: SelfSignedJwt,
+    /// Self-hosted ("custom") model settings (`[custom_models]`, `AIGW_CUSTOM_MODELS__*`).
+    pub custom_models: CustomModelsConfig,
+    /// Upstream clients: timeouts, retries, Azure and Bedrock settings (`[providers]`).
+    pub providers: duo_providers::ProviderConfig,
+    /// Prompt definitions (`[prompts]`).
+    pub prompts: PromptsConfig,
+    /// Readiness probes (`[readiness]`).
+    pub readiness: ReadinessConfig,
+}
+
+/// Where and how the gateway listens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// API listen address (`AIGW_FASTAPI__API_HOST`).
+    pub api_host: String,
+    /// API port (`AIGW_FASTAPI__API_PORT`), 5052 as in GitLab's self-hosted image.
+    pub api_port: u16,
+    /// Prometheus metrics listen address (`AIGW_FASTAPI__METRICS_HOST`).
+    pub metrics_host: String,
+    /// Prometheus metrics port (`AIGW_FASTAPI__METRICS_PORT`); 0 disables the metrics listener.
+    pub metrics_port: u16,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// On SIGTERM/SIGINT, how long running streams may take to finish, in seconds.
+    pub shutdown_grace_s: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            api_host: "0.0.0.0".into(),
+            api_port: 5052,
+            metrics_host: "0.0.0.0".into(),
+            metrics_port: 8082,
+            body_limit_bytes: 4 * 1024 * 1024,
+            shutdown_grace_s: 30,
+        }
+    }
+}
+
+/// `[auth]` switches, named as in GitLab's gateway.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSwitches {
+    /// Accept every request without a token (`AIGW_AUTH__BYPASS_EXTERNAL`). Development only.
+    pub bypass_external: bool,
+    /// Accept requests carrying `Bypass-Auth: true` (`AIGW_AUTH__BYPASS_EXTERNAL_WITH_HEADER`). Development only.
+    pub bypass_external_with_header: bool,
+    /// Skip JWT signature checks (`AIGW_AUTH__BYPASS_JWT_SIGNATURE`). Development only.
+    pub bypass_jwt_signature: bool,
+    /// The audience tokens must carry (`AIGW_AUTH__AUDIENCE`), `gitlab-ai-gateway` by default.
+    pub audience: Option<String>,
+}
+
+/// `[self_signed_jwt]`: RSA private keys (PEM) for tokens the gateway issues.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SelfSignedJwt {
+    /// The current signing key (`AIGW_SELF_SIGNED_JWT__SIGNING_KEY`).
+    pub signing_key: Option<Secret>,
+    /// The previous key, still accepted during rotation (`AIGW_SELF_SIGNED_JWT__VALIDATION_KEY`).
+    pub validation_key: Option<Secret>,
+}
+
+/// `[custom_models]`: what callers may ask of self-hosted models.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CustomModelsConfig {
+    /// Honour model endpoints sent in requests (`AIGW_CUSTOM_MODELS__ENABLED`). GitLab's
+    /// self-hosted setup requires it.
+    pub enabled: bool,
+    /// Also allow request endpoints on link-local and cloud-metadata addresses
+    /// (`169.254.0.0/16`, `fe80::/10`, `metadata.google.internal`, …). Off: they are refused.
+    pub allow_link_local_endpoints: bool,
+    /// Endpoints (URL prefixes) requests may name even when `enabled` is false.
+    pub allowed_endpoints: Vec<String>,
+}
+
+impl Default for CustomModelsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            allow_link_local_endpoints: false,
+            allowed_endpoints: Vec::new(),
+        }
+    }
+}
+
+/// `[prompts]`: where operator prompt definitions live.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PromptsConfig {
+    /// A directory of definitions that override or add to the built-in ones.
+    pub dir: Option<PathBuf>,
+}
+
+/// `[readiness]`: models `/monitoring/ready` probes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReadinessConfig {
+    /// The models to probe; none means ready as soon as the process serves.
+    pub models: Vec<ProbeModel>,
+    /// How long a probe result is reused, in seconds.
+    pub cache_s: u64,
+    /// How long one probe may take, in seconds.
+    pub timeout_s: u64,
+}
+
+impl Default for ReadinessConfig {
+    fn default() -> Self {
+        Self {
+            models: Vec::new(),
+            cache_s: 10,
+            timeout_s: 5,
+        }
+    }
+}
+
+/// One model for readiness probes, described as GitLab describes models.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeModel {
+    /// `custom_openai/…`, `bedrock/…` or `azure/…`.
+    pub identifier: String,
+    /// The serving endpoint (not needed for Bedrock).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// The model family key, e.g. `codestral`.
+    #[serde(default)]
+    pub family: Option<String>,
+    /// The endpoint's API key.
+    #[serde(default)]
+    pub api_key: Option<Secret>,
+}
+
+/// A configuration that cannot be used; the message names the key.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Loads defaults, then `file` (if any), then `AIGW_*` environment variables.
+    ///
+    /// # Errors
+    /// A file that cannot be read or parsed, or a value of the wrong type, naming the key.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(
+            Env::prefixed("AIGW_")
+                .filter(|key| SECTIONS.contains(&top_level(key.as_str()).as_str()))
+                .split("__"),
+        );
+        figment.extract::<Config>().map_err(|e| {
+            let msgs: Vec<String> = e.into_iter().map(|e| describe(&e)).collect();
+            ConfigError(msgs.join("; "))
+        })
+    }
+
+    /// `AIGW_*` environment variables this gateway does not read (settings of GitLab's Python
+    /// gateway that have no counterpart here), so start-up can warn about them.
+    #[must_use]
+    pub fn ignored_env_vars() -> Vec<String> {
+        std::env::vars()
+            .filter_map(|(k, _)| {
+                let rest = k.strip_prefix("AIGW_")?;
+                (!SECTIONS.contains(&top_level(rest).as_str())).then_some(k)
+            })
+            .collect()
+    }
+
+    /// Checks values types cannot express; every error names its key.
+    ///
+    /// # Errors
+    /// The first invalid value.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.fastapi
+            .api_host
+            .parse::<IpAddr>()
+            .map_err(|e| ConfigError(format!("fastapi.api_host '{}': {e}", self.fastapi.api_host)))?;
+        if self.fastapi.metrics_port != 0 {
+            self.fastapi.metrics_host.parse::<IpAddr>().map_err(|e| {
+                ConfigError(format!("fastapi.metrics_host '{}': {e}", self.fastapi.metrics_host))
+            })?;
+        }
+        if self.fastapi.body_limit_bytes < 1024 {
+            return Err(ConfigError(
+                "fastapi.body_limit_bytes must be at least 1024".into(),
+            ));
+        }
+        if let Some(url) = &self.gitlab_url {
+            url::Url::parse(url).map_err(|e| ConfigError(format!("gitlab_url '{url}': {e}")))?;
+        }
+        self.logging
+            .validate()
+            .map_err(|e| ConfigError(format!("logging: {e}")))?;
+        for (i, m) in self.readiness.models.iter().enumerate() {
+            duo_core::ModelIdentifier::parse(&m.identifier)
+                .map_err(|e| ConfigError(format!("readiness.models[{i}].identifier: {e}")))?;
+        }
+        if let Some(dir) = &self.prompts.dir {
+            if !dir.is_dir() {
+                return Err(ConfigError(format!(
+                    "prompts.dir '{}' is not a directory",
+                    dir.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The authentication settings, assembled from the reference's separate sections.
+    #[must_use]
+    pub fn auth_config(&self) -> AuthConfig {
+        let mut auth = AuthConfig {
+            gitlab_url: self.gitlab_url.clone(),
+            customer_portal_url: self.customer_portal_url.clone(),
+            bypass_external: self.auth.bypass_external,
+            bypass_external_with_header: self.auth.bypass_external_with_header,
+            bypass_jwt_signature: self.auth.bypass_jwt_signature,
+            signing_key: self.self_signed_jwt.signing_key.clone(),
+            validation_key: self.self_signed_jwt.validation_key.clone(),
+            ..AuthConfig::default()
+        };
+        if let Some(aud) = &self.auth.audience {
+            auth.audience.clone_from(aud);
+        }
+        auth
+    }
+
+    /// How long running streams may take after a shutdown signal.
+    #[must_use]
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.fastapi.shutdown_grace_s)
+    }
+}
+
+/// The top-level keys of [`Config`]; other `AIGW_*` variables are ignored (with a warning).
+const SECTIONS: &[&str] = &[
+    "fastapi",
+    "logging",
+    "gitlab_url",
+    "customer_portal_url",
+    "auth",
+    "self_signed_jwt",
+    "custom_models",
+    "providers",
+    "prompts",
+    "readiness",
+];
+
+/// The first `__`-separated segment of an environment key, lower-cased.
+fn top_level(key: &str) -> String {
+    key.split("__").next().unwrap_or_default().to_ascii_lowercase()
+}
+
+fn describe(e: &figment::Error) -> String {
+    let key = e.path.join(".");
+    let source = e
+        .metadata
+        .as_ref()
+        .map(|m| match &m.source {
+            Some(src) => format!(" (from {} {src})", m.name),
+            None => format!(" (from {})", m.name),
+        })
+        .unwrap_or_default();
+    if key.is_empty() {
+        format!("{}{source}", e.kind)
+    } else {
+        format!("{key}: {}{source}", e.kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_with(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("duo.toml", toml)?;
+            for (k, v) in env {
+                jail.set_env(k, v);
+            }
+            let result = Config::load(Some(Path::new("duo.toml")));
+            Ok(result.map_err(|e| e.to_string()))
+        })
+        .map_err(ConfigError)
+    }
+
+    #[test]
+    fn defaults_match_the_reference() {
+        let c = load_with("", &[]).unwrap();
+        assert_eq!(c.fastapi.api_port, 5052);
+        assert_eq!(c.fastapi.metrics_port, 8082);
+        assert!(!c.custom_models.enabled);
+        assert!(!c.auth.bypass_external);
+        assert!(!c.logging.enable_request_logging);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn env_overrides_file_with_reference_names() {
+        let c = load_with(
+            "[fastapi]\napi_port = 6000\n[custom_models]\nenabled = false\n",
+            &[
+                ("AIGW_FASTAPI__API_PORT", "7000"),
+                ("AIGW_CUSTOM_MODELS__ENABLED", "true"),
+                ("AIGW_GITLAB_URL", "https://gitlab.example.com"),
+                ("AIGW_LOGGING__ENABLE_REQUEST_LOGGING", "true"),
+                ("AIGW_SELF_SIGNED_JWT__SIGNING_KEY", "pem"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.fastapi.api_port, 7000);
+        assert!(c.custom_models.enabled);
+        assert!(c.logging.enable_request_logging);
+        assert_eq!(c.gitlab_url.as_deref(), Some("https://gitlab.example.com"));
+        assert_eq!(c.auth_config().gitlab_url.as_deref(), Some("https://gitlab.example.com"));
+        assert!(!format!("{c:?}").contains("\"pem\""));
+    }
+
+    #[test]
+    fn unrelated_reference_settings_are_ignored_not_fatal() {
+        let c = load_with("", &[("AIGW_GOOGLE_CLOUD_PLATFORM__LOCATION", "x")]).unwrap();
+        assert_eq!(c.fastapi.api_port, 5052);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = load_with("", &[("AIGW_FASTAPI__API_PORT", "lots")]).unwrap_err();
+        assert!(err.to_string().contains("fastapi.api_port"), "{err}");
+        let err = load_with("[fastapi]\nunknown_knob = 1\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("unknown_knob"), "{err}");
+        let c = load_with("[fastapi]\napi_host = \"not an ip\"\n", &[]).unwrap();
+        let err = c.validate().unwrap_err();
+        assert!(err.to_string().contains("fastapi.api_host"), "{err}");
+        let c = load_with("[[readiness.models]]\nidentifier = \"vertex_ai/x\"\n", &[]).unwrap();
+        let err = c.validate().unwrap_err();
+        assert!(err.to_string().contains("readiness.models[0].identifier"), "{err}");
+    }
+}
+
+/// Every setting with its TOML key, environment variable and default, for `--help`.
+pub const SETTINGS_HELP: &str = "\
+SETTINGS (TOML key = environment variable [default]):
+  Listener
+    fastapi.api_host            AIGW_FASTAPI__API_HOST            [0.0.0.0]
+    fastapi.api_port            AIGW_FASTAPI__API_PORT            [5052]
+    fastapi.metrics_host        AIGW_FASTAPI__METRICS_HOST        [0.0.0.0]
+    fastapi.metrics_port        AIGW_FASTAPI__METRICS_PORT        [8082; 0 disables]
+    fastapi.body_limit_bytes    AIGW_FASTAPI__BODY_LIMIT_BYTES    [4194304]
+    fastapi.shutdown_grace_s    AIGW_FASTAPI__SHUTDOWN_GRACE_S    [30]
+  Authentication
+    gitlab_url                  AIGW_GITLAB_URL                   [unset] GitLab instance whose OIDC keys sign tokens
+    customer_portal_url         AIGW_CUSTOMER_PORTAL_URL          [unset] second OIDC issuer (CustomersDot)
+    auth.bypass_external        AIGW_AUTH__BYPASS_EXTERNAL        [false] accept any request (development only)
+    auth.bypass_external_with_header AIGW_AUTH__BYPASS_EXTERNAL_WITH_HEADER [false] honour `Bypass-Auth: true`
+    auth.bypass_jwt_signature   AIGW_AUTH__BYPASS_JWT_SIGNATURE   [false] skip signature checks (development only)
+    auth.audience               AIGW_AUTH__AUDIENCE               [gitlab-ai-gateway]
+    self_signed_jwt.signing_key     AIGW_SELF_SIGNED_JWT__SIGNING_KEY     [unset] RSA private key (PEM)
+    self_signed_jwt.validation_key  AIGW_SELF_SIGNED_JWT__VALIDATION_KEY  [unset] previous key, during rotation
+  Self-hosted models
+    custom_models.enabled       AIGW_CUSTOM_MODELS__ENABLED       [false] honour model endpoints sent by GitLab
+    custom_models.allow_link_local_endpoints AIGW_CUSTOM_MODELS__ALLOW_LINK_LOCAL_ENDPOINTS [false]
+    custom_models.allowed_endpoints          AIGW_CUSTOM_MODELS__ALLOWED_ENDPOINTS          [[]] URL prefixes
+  Logging
+    logging.level               AIGW_LOGGING__LEVEL               [info] or a filter like info,duo_gateway=debug
+    logging.format_json         AIGW_LOGGING__FORMAT_JSON         [true]
+    logging.to_file             AIGW_LOGGING__TO_FILE             [unset: stdout] daily-rotated file
+    logging.enable_request_logging AIGW_LOGGING__ENABLE_REQUEST_LOGGING [false] log prompts and answers (redacted)
+    logging.redact_patterns     AIGW_LOGGING__REDACT_PATTERNS     [[]] extra regexes to redact
+    logging.max_field_chars     AIGW_LOGGING__MAX_FIELD_CHARS     [10000]
+  Prompts
+    prompts.dir                 AIGW_PROMPTS__DIR                 [unset] operator definitions (override/add)
+  Readiness (GET /monitoring/ready)
+    readiness.models            (TOML only) [[]] list of {identifier, endpoint, family, api_key} to probe
+    readiness.cache_s           AIGW_READINESS__CACHE_S           [10]
+    readiness.timeout_s         AIGW_READINESS__TIMEOUT_S         [5]
+  Upstream clients ([providers]; see duo-providers' README for every key)
+    providers.*                 AIGW_PROVIDERS__*                 timeouts, retries, Azure api-version, Bedrock region/credentials
+
+Other AIGW_* variables of GitLab's Python gateway are ignored with a warning.
+";

@@ -1,0 +1,202 @@
+//! [`ApiError`]: every error the API answers, mapped to HTTP in one place.
+//!
+//! Bodies follow GitLab's gateway: `{"detail": …}` for everything but authentication, which
+//! [`crate::auth`] answers as `{"error": …}`.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use duo_core::Error as ModelError;
+use serde_json::json;
+
+/// The `detail` GitLab's gateway sends for a model failure that is not a rate limit.
+pub const INFERENCE_FAILED: &str = "Inference failed";
+/// The `detail` GitLab's gateway sends for an upstream 429.
+pub const TOO_MANY_REQUESTS: &str = "Too many requests. Please try again later.";
+
+/// Which API family an error is answered for: `/v1/prompts` maps upstream HTTP errors to 421.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// Code suggestions and everything else.
+    Default,
+    /// `/v1/prompts` and `/v2/prompts`.
+    Prompts,
+}
+
+/// An error answered to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed or breaks a limit (422).
+    #[error("{0}")]
+    Validation(String),
+    /// The request is well-formed but cannot be served as asked (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The caller's token lacks the feature's unit primitive (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such resource, e.g. an unknown prompt id (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The model call failed.
+    #[error("{error}")]
+    Model {
+        /// What went wrong upstream.
+        error: ModelError,
+        /// Which mapping applies.
+        surface: Surface,
+    },
+    /// A fault in the gateway itself (500); the message is logged, not sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A model error answered on the default surface.
+    #[must_use]
+    pub fn model(error: ModelError) -> Self {
+        Self::Model {
+            error,
+            surface: Surface::Default,
+        }
+    }
+
+    /// A model error answered on the `/v1/prompts` surface.
+    #[must_use]
+    pub fn prompt_model(error: ModelError) -> Self {
+        Self::Model {
+            error,
+            surface: Surface::Prompts,
+        }
+    }
+
+    /// The status and `detail` this error is answered with, and a `Retry-After` if any.
+    #[must_use]
+    pub fn status_and_detail(&self) -> (StatusCode, String, Option<Duration>) {
+        match self {
+            Self::Validation(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone(), None),
+            Self::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone(), None),
+            Self::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone(), None),
+            Self::NotFound(m) => (StatusCode::NOT_FOUND, m.clone(), None),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal server error".into(),
+                None,
+            ),
+            Self::Model { error, surface } => model_status(error, *surface),
+        }
+    }
+
+    /// A short, stable name for the request log.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation",
+            Self::BadRequest(_) => "bad_request",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Internal(_) => "internal",
+            Self::Model { error, .. } => error.kind(),
+        }
+    }
+}
+
+fn model_status(error: &ModelError, surface: Surface) -> (StatusCode, String, Option<Duration>) {
+    match error {
+        ModelError::RateLimited { retry_after, .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            TOO_MANY_REQUESTS.into(),
+            *retry_after,
+        ),
+        ModelError::InvalidRequest(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone(), None),
+        ModelError::ContentFiltered { .. } => (
+            StatusCode::BAD_REQUEST,
+            "The model's content filter refused this request".into(),
+            None,
+        ),
+        ModelError::UpstreamAuth { status, .. } | ModelError::UpstreamStatus { status, .. }
+            if surface == Surface::Prompts =>
+        {
+            let phrase = StatusCode::from_u16(*status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("Upstream error");
+            (
+                StatusCode::MISDIRECTED_REQUEST,
+                format!("{status}: {phrase}"),
+                None,
+            )
+        }
+        _ => (StatusCode::SERVICE_UNAVAILABLE, INFERENCE_FAILED.into(), None),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, detail, retry_after) = self.status_and_detail();
+        match &self {
+            Self::Internal(m) => tracing::error!(error = %m, "internal error"),
+            Self::Model { error, .. } => {
+                tracing::warn!(error = %error, kind = error.kind(), "model call failed");
+            }
+            _ => {}
+        }
+        let mut response = (status, Json(json!({ "detail": detail }))).into_response();
+        if let Some(after) = retry_after {
+            if let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response.extensions_mut().insert(ErrorKind(self.kind()));
+        response
+    }
+}
+
+/// Attached to error responses so the request log can name the error's kind.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorKind(pub &'static str);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn up(status: u16) -> ModelError {
+        ModelError::from_status("vLLM at http://h/v1", status, "boom", Some(Duration::from_secs(7)))
+    }
+
+    #[test]
+    fn model_errors_map_to_the_reference_catalogue() {
+        let cases = [
+            (ApiError::model(up(429)), 429, TOO_MANY_REQUESTS, Some(7)),
+            (ApiError::model(up(500)), 503, INFERENCE_FAILED, None),
+            (ApiError::model(up(401)), 503, INFERENCE_FAILED, None),
+            (ApiError::prompt_model(up(401)), 421, "401: Unauthorized", None),
+            (ApiError::prompt_model(up(404)), 421, "404: Not Found", None),
+            (ApiError::prompt_model(up(429)), 429, TOO_MANY_REQUESTS, Some(7)),
+            (
+                ApiError::prompt_model(ModelError::Connect { upstream: "u".into(), message: "refused".into() }),
+                503,
+                INFERENCE_FAILED,
+                None,
+            ),
+        ];
+        for (err, status, detail, retry) in cases {
+            let (s, d, r) = err.status_and_detail();
+            assert_eq!(s.as_u16(), status, "{err:?}");
+            assert_eq!(d, detail);
+            assert_eq!(r.map(|d| d.as_secs()), retry);
+        }
+    }
+
+    #[test]
+    fn client_errors_keep_their_message() {
+        let (s, d, _) = ApiError::Forbidden("Unauthorized to access code completions".into()).status_and_detail();
+        assert_eq!((s.as_u16(), d.as_str()), (403, "Unauthorized to access code completions"));
+        let (s, _, _) = ApiError::Validation("x".into()).status_and_detail();
+        assert_eq!(s.as_u16(), 422);
+        let (s, d, _) = ApiError::Internal("secret detail".into()).status_and_detail();
+        assert_eq!((s.as_u16(), d.as_str()), (500, "Internal server error"));
+    }
+}

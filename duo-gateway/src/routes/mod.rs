@@ -1,0 +1,75 @@
+//! The API, one module per family of routes, assembled by [`router`].
+
+pub mod code_suggestions;
+pub mod monitoring;
+pub mod prompts;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use duo_logging::{RequestLogLayer, RequestLogSettings};
+use serde_json::json;
+
+use crate::auth;
+use crate::state::AppState;
+
+/// The gateway's API as an axum [`Router`], ready to serve or to mount in another app.
+///
+/// GitLab's routes require a valid token (checked before the body is read); `/monitoring/*`
+/// does not. Every request gets one request-log line and an `X-Request-ID`.
+pub fn router(state: AppState) -> Router {
+    let config = state.config();
+    let api = Router::new()
+        .route("/v2/code/completions", post(code_suggestions::completions))
+        .route("/v2/completions", post(code_suggestions::completions))
+        .route("/v2/code/generations", post(code_suggestions::generations))
+        .route("/v1/prompts/{*prompt_id}", post(prompts::invoke_v1))
+        .route("/v2/prompts/{*prompt_id}", post(prompts::invoke_v2))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.auth().clone(),
+            auth::require_auth,
+        ));
+    let monitoring = Router::new()
+        .route("/monitoring/healthz", get(monitoring::healthz))
+        .route("/monitoring/ready", get(monitoring::ready));
+    let log_settings = RequestLogSettings {
+        llm_log_allowed_by_header: config.custom_models.enabled,
+        auth_bypassed: config.auth.bypass_external,
+        ..RequestLogSettings::default()
+    };
+    Router::new()
+        .merge(api)
+        .merge(monitoring)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(config.fastapi.body_limit_bytes))
+        .layer(RequestLogLayer::new(
+            log_settings,
+            &config.logging,
+            state.metrics().clone(),
+        ))
+        .with_state(state)
+}
+
+/// The metrics listener's router: `GET /metrics` in Prometheus text format.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(|axum::extract::State(state): axum::extract::State<AppState>| async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )],
+                    state.metrics().render(),
+                )
+            }),
+        )
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, axum::Json(json!({ "detail": "Not Found" }))).into_response()
+}

@@ -1,0 +1,197 @@
+//! [`AppState`]: everything a request needs, built once at start-up and shared.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use duo_core::{Feature, LanguageModel, ModelEndpoint, ModelFamily};
+use duo_logging::{CallLabels, Logged, Metrics, RequestLogHandle};
+use duo_prompts::{PromptDefinition, PromptRegistry, ResolveError};
+use duo_providers::Registry;
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::routes::monitoring::Readiness;
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A prompt definition failed to load.
+    #[error("prompt definitions: {0}")]
+    Prompts(#[from] duo_prompts::LoadError),
+    /// The authentication settings are unusable.
+    #[error("authentication: {0}")]
+    Auth(#[from] crate::auth::AuthConfigError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The HTTP client could not be built.
+    #[error("http client: {0}")]
+    Http(String),
+    /// The server failed while running.
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}
+
+/// The shared state behind every route; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    config: Config,
+    prompts: PromptRegistry,
+    models: Registry,
+    auth: Arc<Authenticator>,
+    metrics: Arc<Metrics>,
+    readiness: Readiness,
+}
+
+impl AppState {
+    /// Validates `config`, loads the prompt definitions, and builds the clients.
+    ///
+    /// # Errors
+    /// The first part that cannot be built, naming the setting or file.
+    pub fn new(config: Config) -> Result<Self, StartError> {
+        config.validate()?;
+        let prompts = PromptRegistry::load(config.prompts.dir.as_deref())?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| StartError::Http(e.to_string()))?;
+        let auth = Arc::new(Authenticator::new(&config.auth_config(), http)?);
+        let models = Registry::new(config.providers.clone());
+        let readiness = Readiness::new(&config.readiness);
+        Ok(Self(Arc::new(Inner {
+            config,
+            prompts,
+            models,
+            auth,
+            metrics: Arc::new(Metrics::new()),
+            readiness,
+        })))
+    }
+
+    /// The effective configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// The prompt definitions.
+    #[must_use]
+    pub fn prompts(&self) -> &PromptRegistry {
+        &self.0.prompts
+    }
+
+    /// The upstream clients.
+    #[must_use]
+    pub fn models(&self) -> &Registry {
+        &self.0.models
+    }
+
+    /// The authenticator.
+    #[must_use]
+    pub fn auth(&self) -> &Arc<Authenticator> {
+        &self.0.auth
+    }
+
+    /// The metrics registry.
+    #[must_use]
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.0.metrics
+    }
+
+    pub(crate) fn readiness(&self) -> &Readiness {
+        &self.0.readiness
+    }
+
+    /// Resolves a prompt definition, mapping the registry's errors to the reference's statuses.
+    pub(crate) fn resolve_prompt(
+        &self,
+        prompt_id: &str,
+        family: &ModelFamily,
+        constraint: &str,
+    ) -> Result<&PromptDefinition, ApiError> {
+        self.0
+            .prompts
+            .resolve(prompt_id, family, constraint)
+            .map_err(|e| match e {
+                ResolveError::NotFound { .. } => {
+                    ApiError::NotFound(format!("Prompt '{prompt_id}' not found"))
+                }
+                ResolveError::InvalidConstraint { .. } => {
+                    ApiError::Validation("Invalid version constraint".into())
+                }
+                ResolveError::NoMatchingVersion { .. } => {
+                    ApiError::BadRequest("No prompt version found matching the query".into())
+                }
+                other => ApiError::Validation(other.to_string()),
+            })
+    }
+
+    /// Whether an operator definition serves `family` (unknown to this version) for `prompt_id`.
+    pub(crate) fn has_operator_family(&self, prompt_id: &str, family: &ModelFamily) -> bool {
+        self.0.prompts.resolve(prompt_id, family, "*").is_ok()
+    }
+
+    /// The client for `endpoint` (cached per endpoint), wrapped to log and measure this call.
+    pub(crate) async fn model(
+        &self,
+        endpoint: &ModelEndpoint,
+        feature: Feature,
+        log: &RequestLog,
+    ) -> Result<Arc<dyn LanguageModel>, ApiError> {
+        let model = self.0.models.model(endpoint).await.map_err(ApiError::model)?;
+        Ok(Arc::new(Logged::new(
+            model,
+            log.0.clone(),
+            Arc::clone(&self.0.metrics),
+            CallLabels {
+                feature: feature.as_str(),
+                family: endpoint.family().key().to_owned(),
+            },
+        )))
+    }
+}
+
+/// The request's log record, when the request-log layer is installed (it is in [`crate::router`]).
+#[derive(Clone, Default)]
+pub struct RequestLog(Option<RequestLogHandle>);
+
+impl RequestLog {
+    /// Records the feature served.
+    pub fn set_feature(&self, feature: Feature) {
+        if let Some(h) = &self.0 {
+            h.set_feature(feature.as_str());
+        }
+    }
+
+    /// Records the model called.
+    pub fn set_model(&self, endpoint: &ModelEndpoint) {
+        if let Some(h) = &self.0 {
+            h.set_model(
+                endpoint.family().key(),
+                endpoint.provider().as_str(),
+                &endpoint.identifier().to_string(),
+            );
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestLog {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<RequestLogHandle>().cloned()))
+    }
+}
