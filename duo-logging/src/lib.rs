@@ -1,7 +1,62 @@
 //! # duo-logging
 //!
-//! What an operator sees: `tracing` set up from config, one structured log line per request,
-//! opt-in logs of prompts and answers with secrets redacted, and metrics, fed by a
-//! [`duo_core::LanguageModel`] decorator so providers and routes carry no logging code.
+//! What an operator sees, and what they can keep from being seen:
 //!
-//! Not built yet: see the project issues.
+//! - [`init`] sets up `tracing` from a [`LoggingConfig`] (`AIGW_LOGGING__*`): level and
+//!   per-target filters, JSON lines with the reference gateway's key names or human text, stdout
+//!   or a daily-rotated file. [`subscriber`] builds the same subscriber for any writer, and
+//!   [`LogCapture`] collects its output in tests.
+//! - [`RequestLogLayer`]: one line per HTTP request (target `duo::access`) when the response body
+//!   ends or is dropped, with the correlation id (`X-Request-ID`, echoed), route, status,
+//!   durations, time to first byte, and what handlers and models recorded on the request's
+//!   [`RequestLogHandle`]. Never the `Authorization` header, tokens or API keys.
+//! - The LLM log ([`LlmLogger`], target `duo::llm`): prompts and answers, off unless the
+//!   operator or (when allowed) the GitLab instance turns it on, with secrets redacted by a
+//!   [`Redactor`] and each field capped.
+//! - [`Logged`]: a [`duo_core::LanguageModel`] decorator that times calls, counts tokens and
+//!   errors, and feeds the request log, the model-call line (target `duo::model`) and the
+//!   [`Metrics`], so providers and routes carry no logging code.
+//! - [`Metrics`]: Prometheus metrics in a registry the application owns.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use duo_logging::{LoggingConfig, Metrics, RequestLogLayer, RequestLogSettings};
+//!
+//! let config = LoggingConfig::default();
+//! let _guard = duo_logging::init(&config)?;
+//! let metrics = Arc::new(Metrics::new());
+//! let settings = RequestLogSettings {
+//!     llm_log_allowed_by_header: true, // custom models enabled
+//!     ..RequestLogSettings::from_config(&config)?
+//! };
+//! let layer = RequestLogLayer::new(settings, metrics.clone());
+//! // axum: Router::new().route(...).layer(layer); serve metrics.render() on the metrics port.
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod call;
+mod capture;
+mod config;
+mod handle;
+mod init;
+mod json_format;
+mod llm_log;
+mod logged;
+mod metrics;
+mod redact;
+mod request_log;
+
+pub use call::MODEL_TARGET;
+pub use capture::{CaptureWriter, LogCapture};
+pub use config::{ConfigError, LoggingConfig};
+pub use handle::{RequestContext, RequestLogHandle};
+pub use init::{InitError, LoggingGuard, init, subscriber};
+pub use json_format::{JsonFields, JsonFormat};
+pub use llm_log::{LLM_TARGET, LlmLogger, Prepared};
+pub use logged::{CallLabels, Logged};
+pub use metrics::Metrics;
+pub use redact::{Redactor, cap};
+pub use request_log::{
+    ACCESS_TARGET, LoggedBody, REQUEST_SPAN_TARGET, RequestLog, RequestLogLayer,
+    RequestLogSettings, ResponseFuture,
+};

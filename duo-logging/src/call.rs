@@ -1,0 +1,241 @@
+//! [`CallTracker`]: one model call from start to end, and [`LoggedStream`], the stream wrapper
+//! that drives it event by event.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use duo_core::{Error, EventStream, FinishReason, StreamEvent, Usage};
+use futures::Stream;
+use prometheus_client::metrics::gauge::Gauge;
+
+use crate::handle::RequestLogHandle;
+use crate::llm_log::{LlmContext, LlmLogger};
+use crate::logged::CallLabels;
+use crate::metrics::{CallRecord, Metrics, ModelLabels};
+
+/// The target of the model-call lines.
+pub const MODEL_TARGET: &str = "duo::model";
+
+/// What every call of one decorated model shares.
+pub(crate) struct CallShared {
+    pub(crate) provider: String,
+    pub(crate) model: String,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) handle: Option<RequestLogHandle>,
+    pub(crate) llm: Option<LlmLogger>,
+    pub(crate) labels: CallLabels,
+    pub(crate) metric_labels: ModelLabels,
+    pub(crate) in_flight: Gauge,
+}
+
+impl CallShared {
+    pub(crate) fn llm_context(&self) -> LlmContext<'_> {
+        LlmContext {
+            correlation_id: self.handle.as_ref().map(RequestLogHandle::correlation_id),
+            feature: &self.labels.feature,
+            model_engine: &self.provider,
+            model_name: &self.model,
+        }
+    }
+}
+
+/// How a call ended.
+enum Outcome<'a> {
+    Finished(&'a FinishReason, Option<Usage>),
+    Failed(&'a Error),
+    /// The stream ended without a `Finish` event.
+    Truncated,
+    /// The caller dropped the call or the stream before its end.
+    Cancelled,
+}
+
+/// One model call in progress. Ends exactly once: by [`finished`](Self::finished),
+/// [`failed`](Self::failed), or on drop (as cancelled).
+pub(crate) struct CallTracker {
+    shared: Arc<CallShared>,
+    started: Instant,
+    first_token: Option<Duration>,
+    streaming: bool,
+    done: bool,
+    /// The answer so far, only while the LLM log is on.
+    answer: Option<String>,
+    answer_complete: bool,
+}
+
+impl CallTracker {
+    pub(crate) fn start(shared: Arc<CallShared>, streaming: bool) -> Self {
+        shared.in_flight.inc();
+        let answer = shared.llm.as_ref().map(|_| String::new());
+        Self {
+            shared,
+            started: Instant::now(),
+            first_token: None,
+            streaming,
+            done: false,
+            answer,
+            answer_complete: true,
+        }
+    }
+
+    /// Notes a piece of text: the first one sets the time to first token.
+    pub(crate) fn delta(&mut self, text: &str) {
+        if self.first_token.is_none() && !text.is_empty() {
+            self.first_token = Some(self.started.elapsed());
+        }
+        self.collect_answer(text);
+    }
+
+    /// Keeps the answer for the LLM log (when it is on), up to what the cap needs.
+    pub(crate) fn collect_answer(&mut self, text: &str) {
+        if let (Some(answer), Some(llm)) = (&mut self.answer, &self.shared.llm) {
+            let room = llm.collect_limit_bytes().saturating_sub(answer.len());
+            if text.len() <= room {
+                answer.push_str(text);
+            } else {
+                let mut cut = room;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                answer.push_str(&text[..cut]);
+                self.answer_complete = false;
+            }
+        }
+    }
+
+    pub(crate) fn finished(&mut self, reason: &FinishReason, usage: Option<Usage>) {
+        self.end(&Outcome::Finished(reason, usage));
+    }
+
+    pub(crate) fn failed(&mut self, error: &Error) {
+        self.end(&Outcome::Failed(error));
+    }
+
+    fn truncated(&mut self) {
+        self.end(&Outcome::Truncated);
+    }
+
+    fn end(&mut self, outcome: &Outcome<'_>) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let s = &*self.shared;
+        s.in_flight.dec();
+        let duration = self.started.elapsed();
+        let (reason, usage, error_type, error) = match outcome {
+            Outcome::Finished(reason, usage) => (Some(reason.as_str()), *usage, None, None),
+            Outcome::Failed(e) => (None, None, Some(e.kind()), Some(*e)),
+            Outcome::Truncated => (None, None, Some("broken_stream"), None),
+            Outcome::Cancelled => (None, None, None, None),
+        };
+        let tokens = usage.map(|u| (u.input_tokens, u.output_tokens));
+        s.metrics.record_call(&CallRecord {
+            labels: &s.metric_labels,
+            streaming: self.streaming,
+            duration,
+            first_token: self.first_token,
+            tokens,
+            error_type,
+        });
+        // Redacted with the request's rules; without a request only the kind is logged.
+        let error_message = match (error, &s.handle) {
+            (Some(e), Some(h)) => {
+                let message = h.redact(&e.to_string());
+                h.set_redacted_error(e.kind().into(), message.clone());
+                Some(message)
+            }
+            (None, Some(h)) if matches!(outcome, Outcome::Truncated) => {
+                h.set_error(
+                    "broken_stream",
+                    "the stream ended before the model finished",
+                );
+                None
+            }
+            _ => None,
+        };
+        if let Some(h) = &s.handle {
+            h.add_model_call(&s.provider, duration, tokens);
+        }
+        let cancelled = matches!(outcome, Outcome::Cancelled);
+        macro_rules! model_line {
+            ($level:expr) => {
+                tracing::event!(
+                    target: MODEL_TARGET,
+                    parent: None,
+                    $level,
+                    correlation_id = s.handle.as_ref().map(RequestLogHandle::correlation_id),
+                    duration_s = duration.as_secs_f64(),
+                    first_token_duration_s = self.first_token.map(|d| d.as_secs_f64()),
+                    model_engine = s.provider.as_str(),
+                    model_name = s.model.as_str(),
+                    model_family = s.labels.family.as_str(),
+                    feature = s.labels.feature.as_str(),
+                    streaming = self.streaming,
+                    error = error_type.is_some(),
+                    error_type,
+                    error_message = error_message.as_deref(),
+                    finish_reason = reason,
+                    input_tokens = tokens.map(|t| t.0),
+                    output_tokens = tokens.map(|t| t.1),
+                    total_tokens = usage.map(|u| u.total_tokens()),
+                    stream_cancelled = cancelled,
+                    "Request to LLM complete"
+                )
+            };
+        }
+        if error_type.is_some() {
+            model_line!(tracing::Level::WARN);
+        } else {
+            model_line!(tracing::Level::INFO);
+        }
+        if let (Some(llm), Some(answer)) = (&s.llm, self.answer.take()) {
+            let complete = self.answer_complete && !cancelled && error_type.is_none();
+            llm.log_answer(&s.llm_context(), &answer, complete, reason);
+        }
+    }
+}
+
+impl Drop for CallTracker {
+    fn drop(&mut self) {
+        if !self.done {
+            self.end(&Outcome::Cancelled);
+        }
+    }
+}
+
+/// A model stream that reports to a [`CallTracker`] as its events pass through.
+pub(crate) struct LoggedStream {
+    inner: EventStream,
+    call: CallTracker,
+}
+
+impl LoggedStream {
+    pub(crate) fn new(inner: EventStream, call: CallTracker) -> Self {
+        Self { inner, call }
+    }
+}
+
+impl Stream for LoggedStream {
+    type Item = Result<StreamEvent, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let polled = this.inner.as_mut().poll_next(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(StreamEvent::Delta(text)))) => this.call.delta(text),
+            Poll::Ready(Some(Ok(StreamEvent::Finish { reason, usage }))) => {
+                this.call.finished(reason, *usage);
+            }
+            Poll::Ready(Some(Err(e))) => this.call.failed(e),
+            Poll::Ready(None) => this.call.truncated(),
+            Poll::Ready(Some(Ok(_))) | Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
