@@ -1,0 +1,215 @@
+//! [`BedrockModel`]: one Bedrock model id behind [`LanguageModel`], via Converse and ConverseStream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_bedrockruntime::Client;
+use aws_sdk_bedrockruntime::types::{
+    ContentBlock, ContentBlockDelta, ConverseOutput, ConverseStreamOutput, TokenUsage,
+};
+use duo_core::{
+    Error, EventStream, FinishReason, Generation, LanguageModel, ModelRequest, StreamEvent, Usage,
+    async_trait,
+};
+
+use super::error::{ErrorContext, map_sdk_error};
+use super::request::converse_input;
+
+/// The SDK's own connect and read timeouts (the read timeout runs until the response headers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SdkTimeouts {
+    pub connect: Duration,
+    pub read: Duration,
+}
+
+/// A model on AWS Bedrock, called through the Converse API. Cheap to clone (the SDK client is
+/// shared).
+#[derive(Debug, Clone)]
+pub struct BedrockModel {
+    client: Client,
+    model_id: Arc<str>,
+    upstream: Arc<str>,
+    timeouts: SdkTimeouts,
+}
+
+impl BedrockModel {
+    pub(crate) fn new(
+        client: Client,
+        model_id: &str,
+        upstream: String,
+        timeouts: SdkTimeouts,
+    ) -> Self {
+        Self {
+            client,
+            model_id: model_id.into(),
+            upstream: upstream.into(),
+            timeouts,
+        }
+    }
+
+    fn context(&self, in_stream: bool) -> ErrorContext<'_> {
+        ErrorContext {
+            upstream: &self.upstream,
+            in_stream,
+            connect_timeout: self.timeouts.connect,
+            read_timeout: self.timeouts.read,
+        }
+    }
+}
+
+fn usage(tokens: &TokenUsage) -> Usage {
+    Usage {
+        input_tokens: u32::try_from(tokens.input_tokens).unwrap_or(0),
+        output_tokens: u32::try_from(tokens.output_tokens).unwrap_or(0),
+    }
+}
+
+#[async_trait]
+impl LanguageModel for BedrockModel {
+    fn provider(&self) -> &str {
+        "bedrock"
+    }
+
+    fn model(&self) -> &str {
+        &self.model_id
+    }
+
+    fn upstream(&self) -> &str {
+        &self.upstream
+    }
+
+    async fn generate(&self, request: &ModelRequest) -> Result<Generation, Error> {
+        let input = converse_input(request)?;
+        let output = self
+            .client
+            .converse()
+            .model_id(&*self.model_id)
+            .set_system(input.system)
+            .set_messages(Some(input.messages))
+            .set_inference_config(input.inference)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(&e, self.context(false)))?;
+        let Some(ConverseOutput::Message(message)) = output.output else {
+            return Err(Error::Protocol {
+                upstream: self.upstream.to_string(),
+                message: "the Converse answer has no output message".into(),
+            });
+        };
+        let mut text = String::new();
+        for block in message.content {
+            if let ContentBlock::Text(piece) = block {
+                if text.is_empty() {
+                    text = piece;
+                } else {
+                    text.push_str(&piece);
+                }
+            }
+        }
+        Ok(Generation {
+            text,
+            finish_reason: FinishReason::parse(output.stop_reason.as_str()),
+            usage: output.usage.as_ref().map(usage),
+        })
+    }
+
+    async fn generate_stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
+        let input = converse_input(request)?;
+        let output = self
+            .client
+            .converse_stream()
+            .model_id(&*self.model_id)
+            .set_system(input.system)
+            .set_messages(Some(input.messages))
+            .set_inference_config(input.inference)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(&e, self.context(false)))?;
+        let state = StreamState {
+            receiver: Some(output.stream),
+            model: self.clone(),
+            stop: None,
+            usage: None,
+        };
+        Ok(Box::pin(futures::stream::unfold(state, next_event)))
+    }
+}
+
+type Receiver = aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver<
+    ConverseStreamOutput,
+    aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError,
+>;
+
+struct StreamState {
+    /// `None` once the stream has ended (with `Finish` or an error).
+    receiver: Option<Receiver>,
+    model: BedrockModel,
+    stop: Option<FinishReason>,
+    usage: Option<Usage>,
+}
+
+/// How long a finished stream's body is read on in the background so the connection goes back
+/// to the pool (Bedrock ends the body right after the `metadata` event).
+const DRAIN_LIMIT: Duration = Duration::from_secs(5);
+
+/// Translates ConverseStream events: text deltas become [`StreamEvent::Delta`]; `messageStop`
+/// gives the finish reason and `metadata` the usage, and [`StreamEvent::Finish`] follows once
+/// both arrived (or at the end of the body, if `metadata` never came). A body that ends before
+/// `messageStop` is a [`Error::BrokenStream`].
+async fn next_event(mut state: StreamState) -> Option<(Result<StreamEvent, Error>, StreamState)> {
+    let mut receiver = state.receiver.take()?;
+    loop {
+        match receiver.recv().await {
+            Ok(Some(ConverseStreamOutput::ContentBlockDelta(event))) => {
+                if let Some(ContentBlockDelta::Text(text)) = event.delta
+                    && !text.is_empty()
+                {
+                    state.receiver = Some(receiver);
+                    return Some((Ok(StreamEvent::Delta(text)), state));
+                }
+            }
+            Ok(Some(ConverseStreamOutput::MessageStop(event))) => {
+                state.stop = Some(FinishReason::parse(event.stop_reason.as_str()));
+            }
+            Ok(Some(ConverseStreamOutput::Metadata(event))) => {
+                state.usage = event.usage.as_ref().map(usage);
+                if let Some(reason) = state.stop.take() {
+                    drain(receiver);
+                    let usage = state.usage;
+                    return Some((Ok(StreamEvent::Finish { reason, usage }), state));
+                }
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                let event = match state.stop.take() {
+                    Some(reason) => Ok(StreamEvent::Finish {
+                        reason,
+                        usage: state.usage,
+                    }),
+                    None => Err(Error::BrokenStream {
+                        upstream: state.model.upstream.to_string(),
+                        message: "the event stream ended before messageStop".into(),
+                    }),
+                };
+                return Some((event, state));
+            }
+            Err(e) => {
+                let error = map_sdk_error(&e, state.model.context(true));
+                return Some((Err(error), state));
+            }
+        }
+    }
+}
+
+/// Reads the rest of a finished stream (normally just the chunked-body terminator) in the
+/// background, so hyper can reuse the connection, without delaying `Finish`.
+fn drain(mut receiver: Receiver) {
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        handle.spawn(async move {
+            let _ = tokio::time::timeout(DRAIN_LIMIT, async {
+                while let Ok(Some(_)) = receiver.recv().await {}
+            })
+            .await;
+        });
+    }
+}

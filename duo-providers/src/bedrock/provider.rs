@@ -1,0 +1,325 @@
+//! [`BedrockProvider`]: loads the AWS configuration once and hands out [`BedrockModel`]s that
+//! share one SDK client per endpoint override.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::Credentials;
+use aws_sdk_bedrockruntime::Client;
+use aws_types::SdkConfig;
+use aws_types::region::Region;
+use duo_core::{Error, ModelEndpoint, ProviderKind};
+use tokio::sync::OnceCell;
+
+use super::model::{BedrockModel, SdkTimeouts};
+use super::settings::BedrockSettings;
+
+/// Default SDK connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default SDK read timeout: the time until the response headers. Converse sends its headers
+/// only once the whole answer is generated, so this is a generous safety net; the resilience
+/// wrapper's first-byte, idle and total timeouts are the limits that matter.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// At most this many distinct endpoint overrides keep a cached client; further ones get a
+/// fresh client per [`BedrockProvider::model`] call (endpoint URLs may come from requests).
+const MAX_CACHED_CLIENTS: usize = 32;
+
+/// Builds [`BedrockModel`]s from [`BedrockSettings`]. Cheap to create and to clone.
+///
+/// The AWS configuration (region, credentials chain) is loaded lazily on the first
+/// [`model`](Self::model) call, once. Every model shares one SDK client (and so one connection
+/// pool) per endpoint override.
+///
+/// The SDK's own retries are off (one attempt) and its stalled-stream protection is disabled:
+/// wrap models in the crate's resilience layer, which retries, with backoff, only before the
+/// first event, and enforces first-byte, idle and total timeouts, so nothing is retried twice.
+#[derive(Debug, Clone)]
+pub struct BedrockProvider {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    settings: BedrockSettings,
+    timeouts: SdkTimeouts,
+    sdk: OnceCell<SdkConfig>,
+    /// Keyed by endpoint override (`""` for none).
+    clients: Mutex<HashMap<String, Client>>,
+}
+
+impl BedrockProvider {
+    /// A provider for `settings`; nothing is loaded until the first [`model`](Self::model) call.
+    #[must_use]
+    pub fn new(settings: BedrockSettings) -> Self {
+        Self::build(
+            settings,
+            SdkTimeouts {
+                connect: DEFAULT_CONNECT_TIMEOUT,
+                read: DEFAULT_READ_TIMEOUT,
+            },
+        )
+    }
+
+    /// Replaces the SDK's connect and read timeouts (the read timeout runs until the response
+    /// headers arrive). Call before the first [`model`](Self::model).
+    #[must_use]
+    pub fn with_sdk_timeouts(self, connect: Duration, read: Duration) -> Self {
+        Self::build(self.inner.settings.clone(), SdkTimeouts { connect, read })
+    }
+
+    fn build(settings: BedrockSettings, timeouts: SdkTimeouts) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                settings,
+                timeouts,
+                sdk: OnceCell::new(),
+                clients: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// A model for `endpoint` (`bedrock/<model-id>`); the endpoint's `base_url`, if any,
+    /// overrides the settings' `endpoint_url`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a non-Bedrock endpoint or a malformed endpoint URL;
+    /// [`Error::Config`] for half-configured static keys, a malformed `endpoint_url` setting,
+    /// or no region anywhere in the AWS configuration.
+    pub async fn model(&self, endpoint: &ModelEndpoint) -> Result<BedrockModel, Error> {
+        if endpoint.provider() != ProviderKind::Bedrock {
+            return Err(Error::InvalidRequest(format!(
+                "{} is not a Bedrock model",
+                endpoint.identifier()
+            )));
+        }
+        let settings = &self.inner.settings;
+        let override_url = match endpoint.base_url() {
+            Some(url) => Some(check_url(url).map_err(Error::InvalidRequest)?),
+            None => settings
+                .endpoint_url
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(|u| check_url(u).map_err(Error::Config))
+                .transpose()?,
+        };
+        let keys = settings.static_keys()?;
+        let sdk = self
+            .inner
+            .sdk
+            .get_or_init(|| load_sdk_config(settings, keys, self.inner.timeouts))
+            .await;
+        let region = sdk.region().ok_or_else(|| {
+            Error::Config(
+                "bedrock: no AWS region configured (set bedrock.region, AWS_REGION, or a \
+                 profile's region)"
+                    .into(),
+            )
+        })?;
+        let upstream = match override_url {
+            Some(url) => format!("AWS Bedrock at {url} ({region})"),
+            None => format!("AWS Bedrock ({region})"),
+        };
+        let client = self.client(sdk, override_url.unwrap_or(""));
+        Ok(BedrockModel::new(
+            client,
+            endpoint.model(),
+            upstream,
+            self.inner.timeouts,
+        ))
+    }
+
+    fn client(&self, sdk: &SdkConfig, url: &str) -> Client {
+        let mut clients = self
+            .inner
+            .clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(client) = clients.get(url) {
+            return client.clone();
+        }
+        let mut config = aws_sdk_bedrockruntime::config::Builder::from(sdk);
+        if !url.is_empty() {
+            config = config.endpoint_url(url);
+        }
+        let client = Client::from_conf(config.build());
+        if clients.len() < MAX_CACHED_CLIENTS {
+            clients.insert(url.to_owned(), client.clone());
+        }
+        client
+    }
+}
+
+fn check_url(url: &str) -> Result<&str, String> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(url),
+        _ => Err(format!(
+            "bedrock endpoint URL '{url}' must be an absolute http(s) URL"
+        )),
+    }
+}
+
+async fn load_sdk_config(
+    settings: &BedrockSettings,
+    keys: Option<(&str, &duo_core::Secret)>,
+    timeouts: SdkTimeouts,
+) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(timeouts.connect)
+                .read_timeout(timeouts.read)
+                .build(),
+        )
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
+    if let Some(region) = settings.region.as_deref().filter(|r| !r.trim().is_empty()) {
+        loader = loader.region(Region::new(region.trim().to_owned()));
+    }
+    if let Some(profile) = settings.profile.as_deref().filter(|p| !p.trim().is_empty()) {
+        loader = loader.profile_name(profile.trim());
+    }
+    if let Some((key_id, secret)) = keys {
+        let token = settings
+            .session_token
+            .as_ref()
+            .filter(|t| !t.is_empty())
+            .map(|t| t.expose().to_owned());
+        loader = loader.credentials_provider(Credentials::new(
+            key_id,
+            secret.expose(),
+            token,
+            None,
+            "duo-bedrock-settings",
+        ));
+    }
+    loader.load().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_credential_types::provider::{ProvideCredentials, error::CredentialsError, future};
+    use duo_core::{LanguageModel, ModelFamily, ModelIdentifier, ModelRequest, Prompt};
+    use duo_testkit::bedrock::FakeBedrock;
+
+    fn endpoint() -> ModelEndpoint {
+        ModelEndpoint::new(
+            ModelIdentifier::parse("bedrock/mistral.mixtral-8x7b-instruct-v0:1").unwrap(),
+            ModelFamily::Mixtral,
+        )
+    }
+
+    /// A provider whose AWS configuration is `sdk` instead of the default chain's.
+    fn provider_with(settings: BedrockSettings, sdk: SdkConfig) -> BedrockProvider {
+        let provider = BedrockProvider::new(settings);
+        provider.inner.sdk.set(sdk).unwrap();
+        provider
+    }
+
+    #[derive(Debug)]
+    struct NoCredentials;
+
+    impl ProvideCredentials for NoCredentials {
+        fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            future::ProvideCredentials::ready(Err(CredentialsError::not_loaded(
+                "no providers in chain provided credentials",
+            )))
+        }
+    }
+
+    #[tokio::test]
+    async fn no_region_anywhere_is_a_config_error() {
+        let provider = provider_with(BedrockSettings::default(), SdkConfig::builder().build());
+        let err = provider.model(&endpoint()).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Config(m) if m.contains("no AWS region")),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn credentials_the_chain_cannot_find_are_a_config_error_before_any_request() {
+        let fake = FakeBedrock::start().await;
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-central-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(NoCredentials),
+            )
+            .retry_config(RetryConfig::disabled())
+            .build();
+        let settings = BedrockSettings {
+            endpoint_url: Some(fake.url()),
+            ..BedrockSettings::default()
+        };
+        let model = provider_with(settings, sdk)
+            .model(&endpoint())
+            .await
+            .unwrap();
+        assert_eq!(
+            model.upstream(),
+            format!("AWS Bedrock at {} (eu-central-1)", fake.url())
+        );
+        let err = model
+            .generate(&ModelRequest::new(Prompt::Text("x".into())))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Config(m) if m.contains("no usable AWS credentials")
+                && m.contains("no providers in chain provided credentials")),
+            "{err:?}"
+        );
+        assert!(fake.requests().is_empty(), "nothing unsigned is sent");
+    }
+
+    #[tokio::test]
+    async fn clients_are_cached_per_endpoint_override() {
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        let provider = provider_with(BedrockSettings::default(), sdk);
+        for url in [
+            "http://a.internal",
+            "http://b.internal",
+            "http://a.internal",
+        ] {
+            provider
+                .model(&endpoint().with_base_url(url))
+                .await
+                .unwrap();
+        }
+        provider.model(&endpoint()).await.unwrap();
+        let clients = provider.inner.clients.lock().unwrap();
+        let mut keys: Vec<&str> = clients.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["", "http://a.internal", "http://b.internal"]);
+    }
+
+    #[test]
+    fn endpoint_urls_must_be_absolute_http() {
+        assert_eq!(check_url(" http://127.0.0.1:9/ "), Ok("http://127.0.0.1:9"));
+        assert_eq!(
+            check_url("https://bedrock-runtime.us-east-1.amazonaws.com"),
+            Ok("https://bedrock-runtime.us-east-1.amazonaws.com")
+        );
+        for bad in ["bedrock.local", "ftp://x", "http://", "http://a b"] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! What [`FakeBedrock`](super::FakeBedrock) answers: scripted replies, errors and stream faults.
+
+use std::time::Duration;
+
+/// One scripted reply to one request (Converse or ConverseStream).
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// A model answer: JSON for Converse, event-stream frames for ConverseStream.
+    Answer(Answer),
+    /// An HTTP error as Bedrock sends it (status, `x-amzn-ErrorType`, JSON body).
+    Error(ErrorReply),
+}
+
+impl From<Answer> for Reply {
+    fn from(answer: Answer) -> Self {
+        Self::Answer(answer)
+    }
+}
+
+impl From<ErrorReply> for Reply {
+    fn from(error: ErrorReply) -> Self {
+        Self::Error(error)
+    }
+}
+
+/// How a streamed answer ends early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// Send the first `k` frames, then end the body cleanly (a truncated but well-formed stream).
+    AfterFrames(usize),
+    /// Send the first `k` frames and half of frame `k`, then end the body cleanly.
+    MidFrame(usize),
+    /// Send the first `k` frames, then abort the connection (no chunked-encoding terminator).
+    Abort(usize),
+}
+
+/// A model answer and the faults to inject while sending it.
+///
+/// A streamed answer is the frame sequence Bedrock sends: `messageStart`, one
+/// `contentBlockDelta` per chunk, `contentBlockStop`, `messageStop`, `metadata`. Frame indices
+/// (for [`Cut`], [`corrupt_crc_of_frame`](Self::corrupt_crc_of_frame) and
+/// [`exception_after_frames`](Self::exception_after_frames)) count from 0 in that order.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The answer's text pieces: one `contentBlockDelta` frame each (joined for Converse).
+    pub chunks: Vec<String>,
+    /// Bedrock's `stopReason` (`end_turn`, `max_tokens`, `stop_sequence`, …).
+    pub stop_reason: String,
+    /// `usage.inputTokens`.
+    pub input_tokens: u32,
+    /// `usage.outputTokens`.
+    pub output_tokens: u32,
+    /// Wait this long before sending the response headers.
+    pub first_byte_delay: Duration,
+    /// Wait this long before each frame of a stream.
+    pub frame_delay: Duration,
+    /// End the stream early (ConverseStream); truncate the JSON body (Converse).
+    pub cut: Option<Cut>,
+    /// Flip a bit of this frame's message CRC.
+    pub corrupt_frame: Option<usize>,
+    /// After this many frames, send this exception frame and end the stream.
+    pub exception: Option<(usize, StreamException)>,
+}
+
+impl Answer {
+    /// An answer sent as one chunk.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self::chunks([text.into()])
+    }
+
+    /// An answer sent as these chunks, one `contentBlockDelta` each.
+    pub fn chunks<I, S>(chunks: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            chunks: chunks.into_iter().map(Into::into).collect(),
+            stop_reason: "end_turn".into(),
+            input_tokens: 11,
+            output_tokens: 7,
+            first_byte_delay: Duration::ZERO,
+            frame_delay: Duration::ZERO,
+            cut: None,
+            corrupt_frame: None,
+            exception: None,
+        }
+    }
+
+    /// The whole text, as Converse returns it.
+    #[must_use]
+    pub fn joined(&self) -> String {
+        self.chunks.concat()
+    }
+
+    /// Sets the token counts reported in `usage`.
+    #[must_use]
+    pub fn with_usage(mut self, input_tokens: u32, output_tokens: u32) -> Self {
+        self.input_tokens = input_tokens;
+        self.output_tokens = output_tokens;
+        self
+    }
+
+    /// Sets the `stopReason`.
+    #[must_use]
+    pub fn with_stop_reason(mut self, reason: impl Into<String>) -> Self {
+        self.stop_reason = reason.into();
+        self
+    }
+
+    /// Delays the response headers.
+    #[must_use]
+    pub fn delay_first_byte(mut self, delay: Duration) -> Self {
+        self.first_byte_delay = delay;
+        self
+    }
+
+    /// Delays every frame of a stream.
+    #[must_use]
+    pub fn delay_frames(mut self, delay: Duration) -> Self {
+        self.frame_delay = delay;
+        self
+    }
+
+    /// Ends the answer early.
+    #[must_use]
+    pub fn cut(mut self, cut: Cut) -> Self {
+        self.cut = Some(cut);
+        self
+    }
+
+    /// Corrupts the message CRC of frame `index`.
+    #[must_use]
+    pub fn corrupt_crc_of_frame(mut self, index: usize) -> Self {
+        self.corrupt_frame = Some(index);
+        self
+    }
+
+    /// Sends `exception` after `frames` frames and ends the stream.
+    #[must_use]
+    pub fn exception_after_frames(mut self, frames: usize, exception: StreamException) -> Self {
+        self.exception = Some((frames, exception));
+        self
+    }
+}
+
+/// An HTTP error reply, as Bedrock's REST-JSON protocol sends it.
+#[derive(Debug, Clone)]
+pub struct ErrorReply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The error code (`ThrottlingException`, …), sent in `x-amzn-ErrorType` and `__type`.
+    pub error_type: String,
+    /// The `message` field.
+    pub message: String,
+    /// A `Retry-After` header value in seconds, if any.
+    pub retry_after: Option<u64>,
+}
+
+impl ErrorReply {
+    /// Any error.
+    pub fn new(status: u16, error_type: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            error_type: error_type.into(),
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 429 `ThrottlingException`.
+    #[must_use]
+    pub fn throttling() -> Self {
+        Self::new(
+            429,
+            "ThrottlingException",
+            "Too many requests, please wait before trying again.",
+        )
+    }
+
+    /// 400 `ValidationException`.
+    #[must_use]
+    pub fn validation() -> Self {
+        Self::new(
+            400,
+            "ValidationException",
+            "A conversation must start with a user message.",
+        )
+    }
+
+    /// 403 `AccessDeniedException`.
+    #[must_use]
+    pub fn access_denied() -> Self {
+        Self::new(
+            403,
+            "AccessDeniedException",
+            "You don't have access to the model with the specified model ID.",
+        )
+    }
+
+    /// 403 `UnrecognizedClientException` (unknown access key).
+    #[must_use]
+    pub fn unrecognized_client() -> Self {
+        Self::new(
+            403,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        )
+    }
+
+    /// 404 `ResourceNotFoundException`.
+    #[must_use]
+    pub fn not_found() -> Self {
+        Self::new(
+            404,
+            "ResourceNotFoundException",
+            "Could not resolve the foundation model from the provided model identifier.",
+        )
+    }
+
+    /// 500 `InternalServerException`.
+    #[must_use]
+    pub fn internal() -> Self {
+        Self::new(500, "InternalServerException", "Internal server error")
+    }
+
+    /// 503 `ServiceUnavailableException`.
+    #[must_use]
+    pub fn unavailable() -> Self {
+        Self::new(503, "ServiceUnavailableException", "Service Unavailable")
+    }
+
+    /// Adds a `Retry-After` header.
+    #[must_use]
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+}
+
+/// An exception frame inside a ConverseStream body (`:message-type: exception`).
+#[derive(Debug, Clone)]
+pub struct StreamException {
+    /// The `:exception-type` header (`modelStreamErrorException`, `throttlingException`, …).
+    pub exception_type: String,
+    /// The payload's `message`.
+    pub message: String,
+    /// `originalStatusCode` (model stream errors only).
+    pub original_status: Option<u16>,
+}
+
+impl StreamException {
+    /// Any exception type.
+    pub fn new(exception_type: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            exception_type: exception_type.into(),
+            message: message.into(),
+            original_status: None,
+        }
+    }
+
+    /// `modelStreamErrorException`: the model failed while streaming.
+    #[must_use]
+    pub fn model_stream_error() -> Self {
+        Self {
+            original_status: Some(500),
+            ..Self::new("modelStreamErrorException", "The model stopped responding.")
+        }
+    }
+
+    /// `throttlingException`.
+    #[must_use]
+    pub fn throttling() -> Self {
+        Self::new(
+            "throttlingException",
+            "Too many tokens, please wait before trying again.",
+        )
+    }
+
+    /// `internalServerException`.
+    #[must_use]
+    pub fn internal() -> Self {
+        Self::new("internalServerException", "Internal server error")
+    }
+
+    /// `serviceUnavailableException`.
+    #[must_use]
+    pub fn unavailable() -> Self {
+        Self::new("serviceUnavailableException", "Service Unavailable")
+    }
+
+    /// `validationException`.
+    #[must_use]
+    pub fn validation() -> Self {
+        Self::new(
+            "validationException",
+            "Input is too long for the requested model.",
+        )
+    }
+}
