@@ -278,18 +278,38 @@ impl PromptDefinition {
             .get_template(&turn.template)
             .and_then(|t| t.render(ctx));
         rendered.map_err(|err| {
-            if err.kind() == ErrorKind::UndefinedError
-                && let Some(name) = turn
-                    .variables
-                    .iter()
-                    .find(|v| !inputs.contains_key(v.as_str()))
-            {
-                return RenderError::MissingVariable { name: name.clone() };
+            if err.kind() == ErrorKind::UndefinedError {
+                // The engine points at the undefined expression: name it when it is an input
+                // that was not given; else the first of the template's variables not given.
+                let pointed = self
+                    .undefined_expression(&err)
+                    .filter(|name| !inputs.contains_key(name.as_str()));
+                let first_missing = || {
+                    turn.variables
+                        .iter()
+                        .find(|v| !inputs.contains_key(v.as_str()))
+                        .cloned()
+                };
+                if let Some(name) = pointed.or_else(first_missing) {
+                    return RenderError::MissingVariable { name };
+                }
             }
             RenderError::Template {
                 template: turn.template.clone(),
                 message: err.to_string(),
             }
         })
+    }
+
+    /// The identifier at the start of the expression an undefined-value error points at.
+    fn undefined_expression(&self, err: &minijinja::Error) -> Option<String> {
+        let template = self.env.get_template(err.name()?).ok()?;
+        let snippet = template.source().get(err.range()?)?;
+        let ident: String = snippet
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        (!ident.is_empty()).then_some(ident)
     }
 }

@@ -1,6 +1,8 @@
 //! Golden tests: the exact prompt every family's code-completion definition renders for one fixed
 //! input. The FIM token order is the contract (reference §4.3).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
+
 mod common;
 
 use common::{chat, fim_inputs, inputs, registry, resolve, text};

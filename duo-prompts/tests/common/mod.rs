@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
 use duo_core::{Message, ModelFamily, Prompt};
 use duo_prompts::{PromptDefinition, PromptRegistry};
