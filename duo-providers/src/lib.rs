@@ -1,8 +1,71 @@
 //! # duo-providers
 //!
 //! Clients for the serving platforms GitLab Duo Self-Hosted supports, each implementing
-//! [`duo_core::LanguageModel`]: vLLM and other OpenAI-compatible servers, Azure OpenAI, and AWS
-//! Bedrock. (Under construction.)
+//! [`duo_core::LanguageModel`], plus the [`Registry`] that builds and caches them and the
+//! [`Resilient`] wrapper that gives every one of them timeouts and retries.
+//!
+//! | identifier prefix | client | what it calls |
+//! |---|---|---|
+//! | `custom_openai/`, `hosted_vllm/`, `openai/` (or none) | [`openai::OpenAiCompatibleModel`] | `POST {endpoint}/completions` (text and fill-in-the-middle prompts), `POST {endpoint}/chat/completions` (chat), `GET {endpoint}/models` (probe) |
+//! | `azure/<deployment>` | [`azure::AzureOpenAiModel`] | `POST {endpoint}/openai/deployments/<deployment>/chat/completions?api-version=…` and `…/completions` |
+//! | `bedrock/<model-id>` | `bedrock::BedrockModel` | Bedrock Converse / ConverseStream through the AWS SDK |
+//!
+//! Streaming calls to OpenAI-style servers send `stream: true` with
+//! `stream_options: {"include_usage": true}` and decode the SSE answer with
+//! [`openai::decode_sse`] into text deltas and one final `Finish` event carrying the finish
+//! reason and the token usage; a stream that stops early is an
+//! [`Error::BrokenStream`](duo_core::Error::BrokenStream), never a silently short answer.
+//! Upstream HTTP errors become [`duo_core::Error::from_status`] (with `Retry-After`, in seconds,
+//! as an HTTP date, or Azure's `retry-after-ms`), refused connections `Error::Connect`,
+//! malformed answers `Error::Protocol`, Azure content-filter refusals `Error::ContentFiltered`.
+//! Error messages name the upstream (`vLLM at http://vllm:8000/v1`) and never a key.
+//!
+//! ## Features
+//!
+//! `vllm`, `azure` and `bedrock`, all on by default. `--no-default-features --features vllm`
+//! builds without the AWS SDK; an endpoint whose provider is compiled out gets `Error::Config`.
+//!
+//! ## Example
+//!
+//! ```no_run
+//! use duo_core::{Message, ModelEndpoint, ModelFamily, ModelIdentifier, ModelRequest, Prompt, StreamEvent};
+//! use duo_providers::{ProviderConfig, Registry};
+//! use futures::StreamExt;
+//!
+//! # async fn run() -> Result<(), duo_core::Error> {
+//! let config: ProviderConfig = toml::from_str("[resilience]\ntotal_timeout = \"60s\"").unwrap();
+//! let registry = Registry::new(config);
+//! let endpoint = ModelEndpoint::new(ModelIdentifier::parse("custom_openai/Mistral-7B-Instruct-v0.3")?, ModelFamily::Mistral)
+//!     .with_base_url("http://vllm:8000/v1");
+//! let model = registry.model(&endpoint).await?; // built once, then shared
+//! let request = ModelRequest::new(Prompt::Chat(vec![Message::user("Write a haiku about Rust")]));
+//! let mut stream = model.generate_stream(&request).await?;
+//! while let Some(event) = stream.next().await {
+//!     match event? {
+//!         StreamEvent::Delta(text) => print!("{text}"),
+//!         StreamEvent::Finish { usage, .. } => println!("\n{usage:?}"),
+//!         _ => {}
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! See the crate's README for the resilience defaults and configuration keys.
+#![cfg_attr(not(any(feature = "vllm", feature = "azure")), allow(dead_code))]
 
+#[cfg(feature = "azure")]
+pub mod azure;
 #[cfg(feature = "bedrock")]
 pub mod bedrock;
+mod config;
+mod duration;
+mod http;
+#[cfg(any(feature = "vllm", feature = "azure"))]
+pub mod openai;
+mod registry;
+mod resilience;
+
+pub use config::{AzureAuth, AzureSettings, HttpSettings, OpenAiSettings, ProviderConfig};
+pub use http::HttpClient;
+pub use registry::Registry;
+pub use resilience::{ResilienceConfig, Resilient};

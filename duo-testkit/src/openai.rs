@@ -1,1 +1,181 @@
-//! Fake vLLM / OpenAI-compatible and Azure OpenAI servers (JSON and SSE).
+//! Fake vLLM / OpenAI-compatible and Azure OpenAI servers (JSON and SSE), in-process on a random
+//! loopback port.
+//!
+//! [`FakeOpenAi`] answers the routes a gateway calls, in the upstreams' own wire format:
+//!
+//! | route | flavour |
+//! |---|---|
+//! | `POST /v1/completions`, `POST /v1/chat/completions`, `GET /v1/models` | vLLM / OpenAI |
+//! | `POST /openai/deployments/{deployment}/chat/completions?api-version=…`, `…/completions` | Azure OpenAI |
+//!
+//! Each request takes the next scripted [`Reply`] (or the default one, `hello world`, when none
+//! is queued) and gets it in the shape it asked for: JSON unless the body says `"stream": true`,
+//! then SSE `data: {...}\n\n` events ending in `data: [DONE]\n\n`, with a usage chunk when
+//! `stream_options.include_usage` is true. Azure streams start with a chunk whose `choices` is
+//! empty and that carries `prompt_filter_results`, as Azure does. Azure routes without an
+//! `api-version` query get Azure's 404; with [`FakeOpenAi::require_key`] set, requests without
+//! the key get the flavour's 401 (neither consumes a scripted reply).
+//!
+//! Every request is recorded ([`FakeOpenAi::requests`]) with method, path, query, headers, JSON
+//! body, peer address and arrival time; [`FakeOpenAi::connections`] counts accepted TCP
+//! connections, so tests can prove that a client pools them.
+//!
+//! ```
+//! use std::time::Duration;
+//! use duo_testkit::openai::{FakeOpenAi, Reply};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let fake = FakeOpenAi::start().await;
+//! fake.script(Reply::status(503).retry_after("0"));            // first request: 503
+//! fake.script(Reply::stream("hello world").chunks(3)          // second: 3 SSE chunks
+//!     .chunk_delay(Duration::from_millis(1)));
+//! let base = fake.url();                                       // "http://127.0.0.1:PORT/v1"
+//! # let _ = base;
+//! // ... point the client under test at `base`, then:
+//! assert!(fake.requests().is_empty());
+//! # }
+//! ```
+
+mod record;
+mod render;
+mod reply;
+mod server;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Router;
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use record::RecordedRequest;
+pub use reply::Reply;
+
+use server::{State, lock};
+
+/// A fake OpenAI-style upstream, serving until dropped.
+#[derive(Debug)]
+pub struct FakeOpenAi {
+    addr: SocketAddr,
+    state: Arc<State>,
+    task: JoinHandle<()>,
+}
+
+impl FakeOpenAi {
+    /// Starts the fake on `127.0.0.1` on a free port.
+    ///
+    /// # Panics
+    /// If no loopback port can be bound (a broken test machine).
+    #[allow(clippy::expect_used)]
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port for the fake upstream");
+        let addr = listener
+            .local_addr()
+            .expect("read the fake upstream's address");
+        let state = Arc::new(State::new());
+        let counter = Arc::clone(&state);
+        let listener = listener.tap_io(move |tcp| {
+            counter.connections.fetch_add(1, Ordering::SeqCst);
+            let _ = tcp.set_nodelay(true);
+        });
+        let app = Router::new()
+            .fallback(server::handle)
+            .with_state(Arc::clone(&state));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        Self { addr, state, task }
+    }
+
+    /// The vLLM / OpenAI base URL, `http://127.0.0.1:PORT/v1` (no trailing `/`).
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// The Azure resource URL, `http://127.0.0.1:PORT` (deployments live under `/openai/...`).
+    #[must_use]
+    pub fn azure_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The socket address the fake listens on.
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Queues `reply` for the next request (replies are used in the order queued).
+    pub fn script(&self, reply: Reply) -> &Self {
+        lock(&self.state.queue).push_back(reply);
+        self
+    }
+
+    /// Queues several replies, in order.
+    pub fn script_all(&self, replies: impl IntoIterator<Item = Reply>) -> &Self {
+        lock(&self.state.queue).extend(replies);
+        self
+    }
+
+    /// The reply used when the queue is empty (initially `Reply::answer("hello world")`).
+    pub fn set_default(&self, reply: Reply) -> &Self {
+        *lock(&self.state.default) = reply;
+        self
+    }
+
+    /// How many scripted replies are still queued.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        lock(&self.state.queue).len()
+    }
+
+    /// The model ids `GET /v1/models` lists (initially `["fake-model"]`).
+    pub fn set_models(&self, models: impl IntoIterator<Item = impl Into<String>>) -> &Self {
+        *lock(&self.state.models) = models.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Refuses requests without `Authorization: Bearer <key>` (or, on Azure routes, `api-key: <key>`).
+    pub fn require_key(&self, key: impl Into<String>) -> &Self {
+        *lock(&self.state.required_key) = Some(key.into());
+        self
+    }
+
+    /// Every request received so far, in arrival order.
+    #[must_use]
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.state.requests).clone()
+    }
+
+    /// The latest request, if any.
+    #[must_use]
+    pub fn last_request(&self) -> Option<RecordedRequest> {
+        lock(&self.state.requests).last().cloned()
+    }
+
+    /// How many requests arrived so far.
+    #[must_use]
+    pub fn request_count(&self) -> usize {
+        lock(&self.state.requests).len()
+    }
+
+    /// How many TCP connections the fake accepted so far.
+    #[must_use]
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FakeOpenAi {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

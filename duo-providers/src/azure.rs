@@ -1,0 +1,124 @@
+//! [`AzureOpenAiModel`]: Azure OpenAI deployments (`azure/<deployment>` identifiers).
+
+use std::sync::Arc;
+
+use duo_core::{
+    Error, EventStream, Generation, GenerationParams, LanguageModel, Message, ModelEndpoint,
+    ModelRequest, Prompt, ProviderKind, async_trait,
+};
+use reqwest::header::{AUTHORIZATION, HeaderName};
+
+use crate::http::HttpClient;
+use crate::openai::client::{OpenAiClient, display_url, join, parse_base_url, secret_header};
+use crate::{AzureAuth, AzureSettings};
+
+/// A deployment on Azure OpenAI.
+///
+/// - `Prompt::Chat` → `POST {endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…`;
+///   `Prompt::Text` / `Prompt::FillInTheMiddle` → `…/completions?api-version=…` (`prompt`, `suffix`).
+///   `endpoint` is the resource URL (`https://<resource>.openai.azure.com`), `api-version` from
+///   [`AzureSettings`] (default `2024-10-21`).
+/// - Body as for OpenAI, without `model` (the deployment is in the path), at most four `stop`
+///   sequences; streamed calls add `stream_options: {"include_usage": true}`.
+/// - Auth: `api-key: <key>`, or `Authorization: Bearer <key>` with [`AzureAuth::Bearer`].
+/// - A prompt refused by the content filter (400, `code: content_filter`) is
+///   [`Error::ContentFiltered`], naming the filtered categories; an answer cut by the filter
+///   finishes with `FinishReason::ContentFilter`. The first stream chunk (empty `choices`,
+///   `prompt_filter_results`) yields no event.
+/// - [`probe`](LanguageModel::probe): a one-token chat call (Azure has no per-deployment model list).
+#[derive(Debug, Clone)]
+pub struct AzureOpenAiModel {
+    client: OpenAiClient,
+    deployment: String,
+}
+
+impl AzureOpenAiModel {
+    /// A client for `endpoint`, sharing `http`'s connection pool.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when the endpoint is not an Azure identifier, has no URL or a
+    /// bad one, or a key that cannot go in a header.
+    pub fn new(
+        http: &HttpClient,
+        endpoint: &ModelEndpoint,
+        settings: &AzureSettings,
+    ) -> Result<Self, Error> {
+        if endpoint.provider() != ProviderKind::AzureOpenAi {
+            return Err(Error::InvalidRequest(format!(
+                "{} is not an Azure OpenAI model identifier",
+                endpoint.identifier()
+            )));
+        }
+        let base = parse_base_url(endpoint.base_url(), "Azure OpenAI")?;
+        let deployment = endpoint.model().to_owned();
+        let upstream: Arc<str> = format!(
+            "Azure OpenAI deployment {deployment} at {}",
+            display_url(&base)
+        )
+        .into();
+        let auth = match (endpoint.api_key(), settings.auth) {
+            (None, _) => None,
+            (Some(key), AzureAuth::ApiKey) => Some(secret_header(
+                HeaderName::from_static("api-key"),
+                key.expose(),
+            )?),
+            (Some(key), AzureAuth::Bearer) => Some(secret_header(
+                AUTHORIZATION,
+                &format!("Bearer {}", key.expose()),
+            )?),
+        };
+        let url = |api: &[&str]| {
+            let mut segments = vec!["openai", "deployments", deployment.as_str()];
+            segments.extend_from_slice(api);
+            let mut url = join(&base, &segments)?;
+            url.query_pairs_mut()
+                .append_pair("api-version", &settings.api_version);
+            Ok::<_, Error>(url)
+        };
+        Ok(Self {
+            client: OpenAiClient {
+                http: http.clone(),
+                upstream,
+                auth,
+                completions_url: url(&["completions"])?,
+                chat_url: url(&["chat", "completions"])?,
+                model_field: None,
+                stop_limit: Some(4),
+            },
+            deployment,
+        })
+    }
+}
+
+#[async_trait]
+impl LanguageModel for AzureOpenAiModel {
+    fn provider(&self) -> &str {
+        ProviderKind::AzureOpenAi.as_str()
+    }
+
+    fn model(&self) -> &str {
+        &self.deployment
+    }
+
+    fn upstream(&self) -> &str {
+        &self.client.upstream
+    }
+
+    async fn generate_stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
+        self.client.stream(request).await
+    }
+
+    async fn generate(&self, request: &ModelRequest) -> Result<Generation, Error> {
+        self.client.generate(request).await
+    }
+
+    async fn probe(&self) -> Result<(), Error> {
+        let request = ModelRequest::new(Prompt::Chat(vec![Message::user("ping")])).with_params(
+            GenerationParams {
+                max_tokens: Some(1),
+                ..GenerationParams::default()
+            },
+        );
+        self.client.generate(&request).await.map(|_| ())
+    }
+}

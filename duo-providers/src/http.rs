@@ -1,0 +1,224 @@
+//! [`HttpClient`]: the pooled `reqwest` client of the OpenAI-style providers, and how HTTP-level
+//! failures (transport errors, `Retry-After`) become [`duo_core::Error`]s.
+
+use std::error::Error as StdError;
+use std::time::{Duration, SystemTime};
+
+use duo_core::{Error, TimeoutPhase};
+use reqwest::header::HeaderMap;
+
+use crate::HttpSettings;
+
+/// One pooled HTTP client, cheap to clone (clones share the connection pool).
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    connect_timeout: Duration,
+}
+
+impl HttpClient {
+    /// Builds the client: `connect_timeout` (zero: none), pool and keep-alive settings from
+    /// `settings`, `TCP_NODELAY` on, rustls with the platform's roots plus `settings.ca_bundle`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the CA bundle cannot be read or the TLS backend cannot start.
+    pub fn new(settings: &HttpSettings, connect_timeout: Duration) -> Result<Self, Error> {
+        let mut builder = reqwest::Client::builder()
+            .pool_idle_timeout(settings.pool_idle_timeout)
+            .pool_max_idle_per_host(settings.pool_max_idle_per_host)
+            .tcp_nodelay(true)
+            .user_agent(settings.user_agent.clone());
+        if !connect_timeout.is_zero() {
+            builder = builder.connect_timeout(connect_timeout);
+        }
+        if !settings.tcp_keepalive.is_zero() {
+            builder = builder.tcp_keepalive(settings.tcp_keepalive);
+        }
+        if let Some(path) = &settings.ca_bundle {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::Config(format!(
+                    "cannot read http.ca_bundle {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                Error::Config(format!(
+                    "http.ca_bundle {} holds no valid PEM certificates: {e}",
+                    path.display()
+                ))
+            })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", chain(&e))))?;
+        Ok(Self {
+            client,
+            connect_timeout,
+        })
+    }
+
+    /// The underlying `reqwest` client.
+    #[must_use]
+    pub fn inner(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// The connect timeout the client was built with (zero: none).
+    #[must_use]
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// Maps an error of `send()` (before any response arrived) to a duo error.
+    pub(crate) fn send_error(&self, upstream: &str, err: &reqwest::Error) -> Error {
+        if err.is_connect() {
+            if err.is_timeout() {
+                return Error::Timeout {
+                    upstream: upstream.to_owned(),
+                    phase: TimeoutPhase::Connect,
+                    after: self.connect_timeout,
+                };
+            }
+            return Error::Connect {
+                upstream: upstream.to_owned(),
+                message: chain(err),
+            };
+        }
+        if err.is_builder() {
+            return Error::Config(format!("cannot send to {upstream}: {}", chain(err)));
+        }
+        // The connection was made but broke before the response head: the upstream hung up.
+        Error::BrokenStream {
+            upstream: upstream.to_owned(),
+            message: format!("no response: {}", chain(err)),
+        }
+    }
+}
+
+/// The error and its sources as one line, without the URL reqwest adds (it may carry a query).
+pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut out = match err.downcast_ref::<reqwest::Error>() {
+        Some(e) => strip_url(e),
+        None => err.to_string(),
+    };
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+fn strip_url(err: &reqwest::Error) -> String {
+    let text = err.to_string();
+    match err.url() {
+        Some(url) => text.replace(&format!(" for url ({url})"), ""),
+        None => text,
+    }
+}
+
+/// How long the upstream asks us to wait: Azure's `retry-after-ms`, else `Retry-After` as
+/// seconds or as an HTTP date (a date in the past means zero).
+#[must_use]
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
+        && let Ok(d) = Duration::try_from_secs_f64(ms / 1000.0)
+    {
+        return Some(d);
+    }
+    let value = text("retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).ok();
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(
+        date.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// `text` cut to at most `max` bytes at a character boundary, with `…` when cut.
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_dates_and_milliseconds() {
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "3")])),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "3"), ("retry-after-ms", "150")])),
+            Some(Duration::from_millis(150))
+        );
+        let later = SystemTime::now() + Duration::from_secs(120);
+        let date = httpdate::fmt_http_date(later);
+        let d = retry_after(&headers(&[("retry-after", &date)])).unwrap();
+        assert!(
+            d > Duration::from_secs(100) && d <= Duration::from_secs(120),
+            "{d:?}"
+        );
+        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(60));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &past)])),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
+        assert_eq!(retry_after(&headers(&[("retry-after", "-1")])), None);
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn excerpt_cuts_at_char_boundaries() {
+        assert_eq!(excerpt("  short ", 10), "short");
+        assert_eq!(excerpt("ééé", 3), "é…");
+    }
+
+    #[test]
+    fn a_missing_ca_bundle_is_a_config_error_naming_the_file() {
+        let settings = HttpSettings {
+            ca_bundle: Some("/nonexistent/ca.pem".into()),
+            ..HttpSettings::default()
+        };
+        let err = HttpClient::new(&settings, Duration::from_secs(1)).unwrap_err();
+        assert!(
+            matches!(&err, Error::Config(m) if m.contains("/nonexistent/ca.pem")),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,261 @@
+//! The request/response cycle shared by the OpenAI-style providers: request bodies from duo
+//! prompts, auth header, status errors, JSON answers and SSE streams.
+
+use std::sync::Arc;
+
+use duo_core::{Error, EventStream, Generation, ModelRequest, Prompt};
+use reqwest::header::{self, HeaderName, HeaderValue};
+use reqwest::{RequestBuilder, Response, Url};
+use serde::de::DeserializeOwned;
+
+use super::sse::decode_sse;
+use super::wire::{self, ErrorInfo, FullResponse, RequestBody, StreamOptions};
+use crate::http::{HttpClient, excerpt, retry_after};
+
+/// Longest error body quoted in an error message.
+const ERROR_EXCERPT: usize = 1000;
+
+/// One OpenAI-style endpoint: where its two APIs are and how to talk to them.
+#[derive(Debug, Clone)]
+pub(crate) struct OpenAiClient {
+    pub http: HttpClient,
+    pub upstream: Arc<str>,
+    pub auth: Option<(HeaderName, HeaderValue)>,
+    pub completions_url: Url,
+    pub chat_url: Url,
+    /// The `model` field of the body (Azure puts the deployment in the path instead).
+    pub model_field: Option<String>,
+    /// At most this many stop sequences are sent (OpenAI and Azure accept four).
+    pub stop_limit: Option<usize>,
+}
+
+/// Parses a base URL given in a model endpoint; only `http` and `https` are accepted.
+pub(crate) fn parse_base_url(base: Option<&str>, what: &str) -> Result<Url, Error> {
+    let base = base.ok_or_else(|| {
+        Error::InvalidRequest(format!(
+            "a {what} model needs an endpoint URL (model_endpoint)"
+        ))
+    })?;
+    let url = Url::parse(base).map_err(|e| {
+        Error::InvalidRequest(format!("the {what} endpoint URL is not a valid URL: {e}"))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+        return Err(Error::InvalidRequest(format!(
+            "the {what} endpoint URL must be an http:// or https:// URL, not {}:",
+            url.scheme()
+        )));
+    }
+    Ok(url)
+}
+
+/// The URL as shown in messages: without user, password, query or fragment.
+pub(crate) fn display_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.as_str().trim_end_matches('/').to_owned()
+}
+
+/// `url` with `segments` appended to its path.
+pub(crate) fn join(url: &Url, segments: &[&str]) -> Result<Url, Error> {
+    let mut joined = url.clone();
+    joined
+        .path_segments_mut()
+        .map_err(|()| Error::InvalidRequest("the endpoint URL cannot take a path".into()))?
+        .pop_if_empty()
+        .extend(segments);
+    Ok(joined)
+}
+
+/// A header carrying a secret, marked sensitive so it never shows in debug output.
+pub(crate) fn secret_header(
+    name: HeaderName,
+    value: &str,
+) -> Result<(HeaderName, HeaderValue), Error> {
+    let mut value = HeaderValue::from_str(value).map_err(|_| {
+        Error::InvalidRequest(
+            "the API key contains characters not allowed in an HTTP header".into(),
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok((name, value))
+}
+
+impl OpenAiClient {
+    /// The body for `request`, and the URL it goes to.
+    fn body<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+        stream: bool,
+    ) -> Result<(&'a Url, RequestBody<'a>), Error> {
+        let params = &request.params;
+        let stop = match self.stop_limit {
+            Some(n) => params.stop_limited(n),
+            None => &params.stop[..],
+        };
+        let mut body = RequestBody {
+            model: self.model_field.as_deref(),
+            prompt: None,
+            suffix: None,
+            messages: None,
+            max_tokens: params.max_tokens,
+            temperature: params.temperature,
+            top_p: params.top_p,
+            stop,
+            stream,
+            stream_options: stream.then_some(StreamOptions {
+                include_usage: true,
+            }),
+        };
+        let url = match &request.prompt {
+            Prompt::Text(text) => {
+                body.prompt = Some(text);
+                &self.completions_url
+            }
+            Prompt::FillInTheMiddle { prefix, suffix } => {
+                body.prompt = Some(prefix);
+                body.suffix = Some(suffix);
+                &self.completions_url
+            }
+            Prompt::Chat(messages) => {
+                body.messages = Some(messages);
+                &self.chat_url
+            }
+            _ => {
+                return Err(Error::InvalidRequest(format!(
+                    "{} cannot take this kind of prompt",
+                    self.upstream
+                )));
+            }
+        };
+        Ok((url, body))
+    }
+
+    /// POSTs `body` as JSON.
+    async fn post(
+        &self,
+        url: &Url,
+        body: &RequestBody<'_>,
+        accept: &'static str,
+    ) -> Result<Response, Error> {
+        let json = serde_json::to_vec(body)
+            .map_err(|e| Error::InvalidRequest(format!("cannot encode the request: {e}")))?;
+        let builder = self
+            .http
+            .inner()
+            .post(url.clone())
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, accept)
+            .body(json);
+        self.send(builder).await
+    }
+
+    /// Sends with auth; a non-2xx status becomes its error.
+    pub(crate) async fn send(&self, mut builder: RequestBuilder) -> Result<Response, Error> {
+        if let Some((name, value)) = &self.auth {
+            builder = builder.header(name.clone(), value.clone());
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| self.http.send_error(&self.upstream, &e))?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(self.status_error(response).await)
+        }
+    }
+
+    /// The error an unsuccessful response stands for.
+    async fn status_error(&self, response: Response) -> Error {
+        let status = response.status().as_u16();
+        let wait = retry_after(response.headers());
+        let text = response.text().await.unwrap_or_default();
+        let info = serde_json::from_str(&text)
+            .map(|v| ErrorInfo::parse(&v))
+            .unwrap_or_default();
+        let message = info.message.unwrap_or_else(|| {
+            if text.trim().is_empty() {
+                format!("HTTP {status} with an empty body")
+            } else {
+                excerpt(&text, ERROR_EXCERPT)
+            }
+        });
+        if let Some(categories) = info.filtered {
+            let message = if categories.is_empty() {
+                message
+            } else {
+                format!("{message} [filtered: {categories}]")
+            };
+            return Error::ContentFiltered {
+                upstream: self.upstream.to_string(),
+                message,
+            };
+        }
+        Error::from_status(self.upstream.as_ref(), status, message, wait)
+    }
+
+    /// Reads a JSON body.
+    pub(crate) async fn json<T: DeserializeOwned>(&self, response: Response) -> Result<T, Error> {
+        let bytes = response.bytes().await.map_err(|e| Error::BrokenStream {
+            upstream: self.upstream.to_string(),
+            message: format!("the answer broke off: {}", crate::http::chain(&e)),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Protocol {
+            upstream: self.upstream.to_string(),
+            message: format!(
+                "bad JSON in the answer ({e}): {}",
+                excerpt(&String::from_utf8_lossy(&bytes), 200)
+            ),
+        })
+    }
+
+    /// Starts a streamed answer (`stream: true`, usage requested).
+    pub(crate) async fn stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
+        let (url, body) = self.body(request, true)?;
+        let response = self.post(url, &body, "text/event-stream").await?;
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if content_type.starts_with("application/json") {
+            let text = response.text().await.unwrap_or_default();
+            return Err(Error::Protocol {
+                upstream: self.upstream.to_string(),
+                message: format!("asked for an SSE stream, got JSON: {}", excerpt(&text, 200)),
+            });
+        }
+        Ok(decode_sse(
+            response.bytes_stream(),
+            Arc::clone(&self.upstream),
+        ))
+    }
+
+    /// Answers once (`stream: false`).
+    pub(crate) async fn generate(&self, request: &ModelRequest) -> Result<Generation, Error> {
+        let (url, body) = self.body(request, false)?;
+        let response = self.post(url, &body, "application/json").await?;
+        let answer: FullResponse = self.json(response).await?;
+        let choice = answer
+            .choices
+            .into_iter()
+            .find(|c| c.index == 0)
+            .ok_or_else(|| Error::Protocol {
+                upstream: self.upstream.to_string(),
+                message: "the answer has no choices".into(),
+            })?;
+        let finish_reason = wire::finish_reason(choice.finish_reason.as_deref());
+        let text = choice
+            .text
+            .or_else(|| choice.message.and_then(|m| m.content))
+            .unwrap_or_default();
+        Ok(Generation {
+            text,
+            finish_reason,
+            usage: answer.usage.map(Into::into),
+        })
+    }
+}

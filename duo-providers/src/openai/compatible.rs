@@ -1,0 +1,128 @@
+//! [`OpenAiCompatibleModel`]: vLLM and other OpenAI-compatible servers (`custom_openai/…`,
+//! `hosted_vllm/…`, `openai/…` identifiers).
+
+use std::sync::Arc;
+
+use duo_core::{
+    Error, EventStream, Generation, LanguageModel, ModelEndpoint, ModelRequest, ProviderKind,
+    async_trait,
+};
+use reqwest::Url;
+use reqwest::header::{self, AUTHORIZATION};
+
+use super::client::{OpenAiClient, display_url, join, parse_base_url, secret_header};
+use super::wire::ModelList;
+use crate::OpenAiSettings;
+use crate::http::HttpClient;
+
+/// A model on vLLM or another OpenAI-compatible server.
+///
+/// - `Prompt::Text` → `POST {base}/completions` with `prompt`;
+///   `Prompt::FillInTheMiddle` → the same with `prompt` = prefix and `suffix` = suffix;
+///   `Prompt::Chat` → `POST {base}/chat/completions` with `messages`.
+/// - Body: `model`, `max_tokens`, `temperature`, `top_p`, `stop` (all stop sequences; the first
+///   four for `openai/…` identifiers, OpenAI's limit), and `stream` — streamed calls add
+///   `stream_options: {"include_usage": true}`.
+/// - Auth: `Authorization: Bearer <key>`, or `Bearer <placeholder_key>` (`dummy_key`, as
+///   GitLab's gateway sends) when the endpoint has no key; none if the placeholder is empty.
+/// - [`probe`](LanguageModel::probe): `GET {base}/models`, which must list the model.
+#[derive(Debug, Clone)]
+pub struct OpenAiCompatibleModel {
+    client: OpenAiClient,
+    models_url: Url,
+    model: String,
+}
+
+impl OpenAiCompatibleModel {
+    /// A client for `endpoint` (whose base URL ends in `/v1`), sharing `http`'s connection pool.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when the endpoint is not OpenAI-compatible, has no URL or a bad
+    /// one, or a key that cannot go in a header.
+    pub fn new(
+        http: &HttpClient,
+        endpoint: &ModelEndpoint,
+        settings: &OpenAiSettings,
+    ) -> Result<Self, Error> {
+        if endpoint.provider() != ProviderKind::OpenAiCompatible {
+            return Err(Error::InvalidRequest(format!(
+                "{} is not an OpenAI-compatible model identifier",
+                endpoint.identifier()
+            )));
+        }
+        let base = parse_base_url(endpoint.base_url(), "vLLM / OpenAI-compatible")?;
+        let is_openai = endpoint.identifier().prefix() == "openai";
+        let label = if is_openai { "OpenAI" } else { "vLLM" };
+        let upstream: Arc<str> = format!("{label} at {}", display_url(&base)).into();
+        let key = endpoint
+            .api_key()
+            .map(|k| k.expose())
+            .unwrap_or(settings.placeholder_key.as_str());
+        let auth = if key.is_empty() {
+            None
+        } else {
+            Some(secret_header(AUTHORIZATION, &format!("Bearer {key}"))?)
+        };
+        let model = endpoint.model().to_owned();
+        Ok(Self {
+            client: OpenAiClient {
+                http: http.clone(),
+                upstream,
+                auth,
+                completions_url: join(&base, &["completions"])?,
+                chat_url: join(&base, &["chat", "completions"])?,
+                model_field: Some(model.clone()),
+                stop_limit: is_openai.then_some(4),
+            },
+            models_url: join(&base, &["models"])?,
+            model,
+        })
+    }
+}
+
+#[async_trait]
+impl LanguageModel for OpenAiCompatibleModel {
+    fn provider(&self) -> &str {
+        ProviderKind::OpenAiCompatible.as_str()
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn upstream(&self) -> &str {
+        &self.client.upstream
+    }
+
+    async fn generate_stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
+        self.client.stream(request).await
+    }
+
+    async fn generate(&self, request: &ModelRequest) -> Result<Generation, Error> {
+        self.client.generate(request).await
+    }
+
+    async fn probe(&self) -> Result<(), Error> {
+        let builder = self
+            .client
+            .http
+            .inner()
+            .get(self.models_url.clone())
+            .header(header::ACCEPT, "application/json");
+        let response = self.client.send(builder).await?;
+        let list: ModelList = self.client.json(response).await?;
+        if list.data.iter().any(|m| m.id == self.model) {
+            return Ok(());
+        }
+        let served: Vec<&str> = list.data.iter().map(|m| m.id.as_str()).collect();
+        Err(Error::UpstreamStatus {
+            upstream: self.client.upstream.to_string(),
+            status: 404,
+            message: format!(
+                "model '{}' is not served here (served: {})",
+                self.model,
+                served.join(", ")
+            ),
+        })
+    }
+}

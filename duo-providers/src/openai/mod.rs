@@ -1,0 +1,12 @@
+//! vLLM / OpenAI-compatible servers, and the OpenAI wire format shared with Azure OpenAI:
+//! request bodies, SSE decoding ([`decode_sse`]) and error bodies.
+
+pub(crate) mod client;
+#[cfg(feature = "vllm")]
+mod compatible;
+mod sse;
+mod wire;
+
+#[cfg(feature = "vllm")]
+pub use compatible::OpenAiCompatibleModel;
+pub use sse::decode_sse;

@@ -1,0 +1,266 @@
+//! [`Registry`]: one client per distinct model endpoint, built on first use, wrapped in
+//! [`Resilient`], cached (bounded, least recently used evicted) and shared.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use duo_core::{Error, LanguageModel, ModelEndpoint, ProviderKind, Secret};
+
+use crate::ProviderConfig;
+#[cfg(any(feature = "vllm", feature = "azure", feature = "bedrock"))]
+use crate::Resilient;
+use crate::http::HttpClient;
+
+/// What makes two endpoints need different clients (the family only picks prompts).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ClientKey {
+    provider: ProviderKind,
+    prefix: String,
+    model: String,
+    base_url: Option<String>,
+    api_key: Option<Secret>,
+}
+
+impl ClientKey {
+    fn of(endpoint: &ModelEndpoint) -> Self {
+        Self {
+            provider: endpoint.provider(),
+            prefix: endpoint.identifier().prefix().to_owned(),
+            model: endpoint.model().to_owned(),
+            base_url: endpoint.base_url().map(str::to_owned),
+            api_key: endpoint.api_key().cloned(),
+        }
+    }
+}
+
+struct Entry {
+    model: Arc<dyn LanguageModel>,
+    last_used: u64,
+}
+
+/// The cached clients, with a use counter for least-recently-used eviction.
+#[derive(Default)]
+struct Cache {
+    entries: HashMap<ClientKey, Entry>,
+    clock: u64,
+}
+
+impl Cache {
+    fn get(&mut self, key: &ClientKey) -> Option<Arc<dyn LanguageModel>> {
+        self.clock += 1;
+        let entry = self.entries.get_mut(key)?;
+        entry.last_used = self.clock;
+        Some(Arc::clone(&entry.model))
+    }
+
+    /// Inserts `model` unless another task inserted one for `key` meanwhile; returns the cached one.
+    fn insert(
+        &mut self,
+        key: ClientKey,
+        model: Arc<dyn LanguageModel>,
+        capacity: usize,
+    ) -> Arc<dyn LanguageModel> {
+        if let Some(existing) = self.get(&key) {
+            return existing;
+        }
+        while self.entries.len() >= capacity.max(1) {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.last_used)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => self.entries.remove(&k),
+                None => break,
+            };
+        }
+        self.entries.insert(
+            key,
+            Entry {
+                model: Arc::clone(&model),
+                last_used: self.clock,
+            },
+        );
+        model
+    }
+}
+
+/// Hands out one shared, [`Resilient`]-wrapped client per distinct endpoint (provider, URL,
+/// model, key): the first call builds it, later calls get the same `Arc`. The vLLM/OpenAI and
+/// Azure clients share one pooled HTTP client; Bedrock models share the AWS SDK client of the
+/// `bedrock` module. At most [`ProviderConfig::max_clients`] clients are kept; the least recently
+/// used is dropped beyond that.
+///
+/// ```no_run
+/// use duo_core::{ModelEndpoint, ModelFamily, ModelIdentifier, ModelRequest, Prompt};
+/// use duo_providers::{ProviderConfig, Registry};
+///
+/// # async fn run() -> Result<(), duo_core::Error> {
+/// let registry = Registry::new(ProviderConfig::default());
+/// let endpoint = ModelEndpoint::new(ModelIdentifier::parse("custom_openai/codestral")?, ModelFamily::Codestral)
+///     .with_base_url("http://vllm:8000/v1");
+/// let model = registry.model(&endpoint).await?;
+/// let answer = model.generate(&ModelRequest::new(Prompt::Text("def add(a, b):".into()))).await?;
+/// println!("{}", answer.text);
+/// # Ok(()) }
+/// ```
+pub struct Registry {
+    config: ProviderConfig,
+    /// The shared HTTP client, or why it could not be built (reported by [`Registry::model`]).
+    http: Result<HttpClient, Error>,
+    cache: Mutex<Cache>,
+    #[cfg(feature = "bedrock")]
+    bedrock: crate::bedrock::BedrockProvider,
+}
+
+impl Registry {
+    /// A registry for `config`. Never fails: if the HTTP client cannot be built (an unreadable
+    /// `http.ca_bundle`), [`model`](Self::model) reports it for OpenAI-style endpoints; use
+    /// [`try_new`](Self::try_new) to fail at start-up instead.
+    #[must_use]
+    pub fn new(config: ProviderConfig) -> Self {
+        let http = HttpClient::new(&config.http, config.resilience.connect_timeout);
+        #[cfg(feature = "bedrock")]
+        let bedrock = {
+            let provider = crate::bedrock::BedrockProvider::new(config.bedrock.clone());
+            if config.resilience.connect_timeout.is_zero() {
+                provider
+            } else {
+                provider.with_sdk_timeouts(
+                    config.resilience.connect_timeout,
+                    crate::bedrock::DEFAULT_READ_TIMEOUT,
+                )
+            }
+        };
+        Self {
+            config,
+            http,
+            cache: Mutex::new(Cache::default()),
+            #[cfg(feature = "bedrock")]
+            bedrock,
+        }
+    }
+
+    /// Like [`new`](Self::new), but fails when the shared HTTP client cannot be built.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the bad HTTP setting.
+    pub fn try_new(config: ProviderConfig) -> Result<Self, Error> {
+        let registry = Self::new(config);
+        if let Err(e) = &registry.http {
+            return Err(e.clone());
+        }
+        Ok(registry)
+    }
+
+    /// The configuration the registry was built with.
+    #[must_use]
+    pub fn config(&self) -> &ProviderConfig {
+        &self.config
+    }
+
+    /// How many clients are cached.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// Whether no client is cached.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The client for `endpoint`, built on first use and shared afterwards.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an endpoint the provider cannot use (no URL, a bad URL, …),
+    /// [`Error::Config`] when the provider's feature is not compiled in or its settings are wrong.
+    pub async fn model(&self, endpoint: &ModelEndpoint) -> Result<Arc<dyn LanguageModel>, Error> {
+        let key = ClientKey::of(endpoint);
+        if let Some(model) = self.lock().get(&key) {
+            return Ok(model);
+        }
+        let built = self.build(endpoint).await?;
+        Ok(self.lock().insert(key, built, self.config.max_clients))
+    }
+
+    async fn build(&self, endpoint: &ModelEndpoint) -> Result<Arc<dyn LanguageModel>, Error> {
+        match endpoint.provider() {
+            #[cfg(feature = "vllm")]
+            ProviderKind::OpenAiCompatible => {
+                let http = self.http.as_ref().map_err(Clone::clone)?;
+                let model =
+                    crate::openai::OpenAiCompatibleModel::new(http, endpoint, &self.config.openai)?;
+                Ok(Arc::new(Resilient::new(
+                    model,
+                    self.config.resilience.clone(),
+                )))
+            }
+            #[cfg(feature = "azure")]
+            ProviderKind::AzureOpenAi => {
+                let http = self.http.as_ref().map_err(Clone::clone)?;
+                let model =
+                    crate::azure::AzureOpenAiModel::new(http, endpoint, &self.config.azure)?;
+                Ok(Arc::new(Resilient::new(
+                    model,
+                    self.config.resilience.clone(),
+                )))
+            }
+            #[cfg(feature = "bedrock")]
+            ProviderKind::Bedrock => {
+                let model = self.bedrock.model(endpoint).await?;
+                Ok(Arc::new(Resilient::new(
+                    model,
+                    self.config.resilience.clone(),
+                )))
+            }
+            other => Err(Error::Config(format!(
+                "{other} models are not supported by this build of duo-providers \
+                 (its Cargo feature is off)"
+            ))),
+        }
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("config", &self.config)
+            .field("clients", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use duo_core::{ModelFamily, ModelIdentifier};
+
+    fn endpoint(id: &str, url: &str) -> ModelEndpoint {
+        ModelEndpoint::new(
+            ModelIdentifier::parse(id).unwrap(),
+            ModelFamily::parse("mistral"),
+        )
+        .with_base_url(url)
+    }
+
+    #[test]
+    fn the_key_ignores_the_family_but_not_the_key_or_prefix() {
+        let a = endpoint("custom_openai/m", "http://h/v1");
+        let b = ModelEndpoint::new(a.identifier().clone(), ModelFamily::parse("codestral"))
+            .with_base_url("http://h/v1");
+        assert_eq!(ClientKey::of(&a), ClientKey::of(&b));
+        let keyed = a.clone().with_api_key(Secret::new("k"));
+        assert_ne!(ClientKey::of(&a), ClientKey::of(&keyed));
+        assert_ne!(
+            ClientKey::of(&a),
+            ClientKey::of(&endpoint("openai/m", "http://h/v1"))
+        );
+    }
+}
