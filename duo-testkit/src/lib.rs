@@ -8,4 +8,5 @@
 //! - [`bedrock`]: AWS Bedrock Converse and ConverseStream (`application/vnd.amazon.eventstream`).
 
 pub mod bedrock;
+pub mod oidc;
 pub mod openai;

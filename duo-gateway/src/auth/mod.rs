@@ -1,1 +1,31 @@
 //! Authentication and authorisation of callers (GitLab instance JWTs, self-signed tokens, bypass).
+//!
+//! - [`AuthConfig`]: the `[auth]` settings (issuers, bypass switches, self-signed keys, cache).
+//! - [`Authenticator`]: verifies `Authorization: Bearer` tokens: the GitLab instance's (keys from
+//!   OIDC discovery, cached, refreshed on an unknown `kid`) and the gateway's own (signing key and,
+//!   during a rotation, the previous validation key); checks audience, expiry and the context
+//!   headers; signs user tokens ([`Authenticator::issue_user_token`]).
+//! - [`Caller`]: who is calling and which unit primitives ([`Caller::can`]) the token grants.
+//! - [`AuthError`]: the reference's exact 401 messages, as an axum response.
+//! - [`require_auth`]: the middleware that runs all of it before a handler sees the request.
+//!
+//! `AUTH.md` in the crate describes the settings and key rotation for operators.
+
+mod authenticator;
+mod caller;
+mod claims;
+mod config;
+mod error;
+mod jwks;
+mod jwks_wire;
+mod local_keys;
+mod middleware;
+
+pub use authenticator::{
+    AUTHENTICATION_TYPE_HEADER, Authenticator, BYPASS_HEADER, GLOBAL_USER_ID_HEADER,
+    INSTANCE_ID_HEADER, REALM_HEADER,
+};
+pub use caller::Caller;
+pub use config::{AuthConfig, AuthConfigError, DEFAULT_AUDIENCE, SELF_ISSUER};
+pub use error::AuthError;
+pub use middleware::{AuthDuration, require_auth};

@@ -1,0 +1,379 @@
+//! [`Authenticator`]: checks a request's headers and token in the reference's order.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use duo_core::UnitPrimitive;
+use http::HeaderMap;
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation, decode, decode_header, encode};
+
+use super::caller::Caller;
+use super::claims::{IssuedClaims, IssuerOnly, TokenClaims};
+use super::config::{AuthConfig, AuthConfigError, SELF_ISSUER};
+use super::error::AuthError;
+use super::jwks::{OidcKeys, OidcSettings};
+use super::local_keys::{LOCAL_ALGORITHM, LocalKeys, SIGNING_KID};
+
+/// Header naming the token type; must be `oidc`.
+pub const AUTHENTICATION_TYPE_HEADER: &str = "x-gitlab-authentication-type";
+/// Header with the GitLab instance id; must match the `gitlab_instance_id` claim.
+pub const INSTANCE_ID_HEADER: &str = "x-gitlab-instance-id";
+/// Header with the realm; must match the `gitlab_realm` claim.
+pub const REALM_HEADER: &str = "x-gitlab-realm";
+/// Header with the user's global id; must match the subject of gateway-issued tokens.
+pub const GLOBAL_USER_ID_HEADER: &str = "x-gitlab-global-user-id";
+/// Header that bypasses auth when `bypass_external_with_header` is on.
+pub const BYPASS_HEADER: &str = "bypass-auth";
+
+/// Verifies callers: GitLab-instance tokens (OIDC keys), the gateway's own tokens, or bypass.
+///
+/// Build it once at start ([`Authenticator::new`]) and share it (`Arc`); keys are fetched lazily.
+pub struct Authenticator {
+    bypass_external: bool,
+    bypass_external_with_header: bool,
+    bypass_jwt_signature: bool,
+    audience: String,
+    local: LocalKeys,
+    /// RS256, audience, issuer `gitlab-ai-gateway`.
+    local_validation: Validation,
+    /// Audience and expiry checks without a signature (`bypass_jwt_signature`).
+    unsigned_validation: Validation,
+    oidc: Option<OidcKeys>,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("bypass_external", &self.bypass_external)
+            .field(
+                "bypass_external_with_header",
+                &self.bypass_external_with_header,
+            )
+            .field("bypass_jwt_signature", &self.bypass_jwt_signature)
+            .field("audience", &self.audience)
+            .field("signing_key", &self.local.signing.is_some())
+            .field("validation_key", &self.local.validation.is_some())
+            .field(
+                "oidc_issuers",
+                &self.oidc.as_ref().map(OidcKeys::issuer_urls),
+            )
+            .finish()
+    }
+}
+
+impl Authenticator {
+    /// Validates the settings (keys are parsed now, errors name the setting); fetches nothing.
+    pub fn new(config: &AuthConfig, http: reqwest::Client) -> Result<Self, AuthConfigError> {
+        if config.audience.trim().is_empty() {
+            return Err(AuthConfigError::Invalid {
+                key: "audience",
+                reason: "must not be empty".into(),
+            });
+        }
+        if config.jwks_cache_ttl_s == 0 {
+            return Err(AuthConfigError::Invalid {
+                key: "jwks_cache_ttl_s",
+                reason: "must be at least 1 second".into(),
+            });
+        }
+        let issuers = config.oidc_issuers();
+        for (key, value) in &issuers {
+            let ok = url::Url::parse(value)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+            if !ok {
+                return Err(AuthConfigError::InvalidUrl {
+                    key,
+                    url: value.clone(),
+                });
+            }
+        }
+        let local =
+            LocalKeys::from_config(config.signing_key.as_ref(), config.validation_key.as_ref())?;
+
+        let mut base = Validation::new(Algorithm::RS256);
+        base.set_audience(&[config.audience.as_str()]);
+        base.set_required_spec_claims(&["exp", "aud"]);
+        base.leeway = config.leeway_s;
+        base.validate_nbf = true;
+
+        let mut local_validation = base.clone();
+        local_validation.algorithms = vec![LOCAL_ALGORITHM];
+        local_validation.set_issuer(&[SELF_ISSUER]);
+
+        let mut unsigned_validation = base.clone();
+        unsigned_validation.insecure_disable_signature_validation();
+
+        let oidc = (!issuers.is_empty()).then(|| {
+            OidcKeys::new(
+                issuers,
+                http,
+                OidcSettings {
+                    ttl: Duration::from_secs(config.jwks_cache_ttl_s),
+                    min_refresh: Duration::from_secs(config.jwks_min_refresh_interval_s),
+                    fetch_timeout: Duration::from_secs(config.jwks_fetch_timeout_s.max(1)),
+                    base_validation: base,
+                },
+            )
+        });
+        if config.bypass_jwt_signature {
+            tracing::warn!(
+                "auth.bypass_jwt_signature is on: token signatures are NOT checked (development only)"
+            );
+        }
+        if oidc.is_none() && local.is_empty() && !config.bypass_external {
+            tracing::warn!(
+                "no OIDC issuer and no self-signed key configured: every token will be refused"
+            );
+        }
+        Ok(Self {
+            bypass_external: config.bypass_external,
+            bypass_external_with_header: config.bypass_external_with_header,
+            bypass_jwt_signature: config.bypass_jwt_signature,
+            audience: config.audience.clone(),
+            local,
+            local_validation,
+            unsigned_validation,
+            oidc,
+        })
+    }
+
+    /// Authenticates a request from its headers alone (the body is never needed).
+    ///
+    /// Checks, in order: bypass; `Authorization` present; `Bearer <token>`;
+    /// `X-Gitlab-Authentication-Type: oidc`; signature, expiry and audience; then the
+    /// instance-id, realm and global-user-id headers against the claims.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, AuthError> {
+        if self.bypass_external
+            || (self.bypass_external_with_header && header(headers, BYPASS_HEADER) == Some("true"))
+        {
+            return Ok(Caller::bypass(
+                header_owned(headers, GLOBAL_USER_ID_HEADER),
+                header_owned(headers, INSTANCE_ID_HEADER),
+                header_owned(headers, REALM_HEADER),
+            ));
+        }
+        let token = bearer_token(headers)?;
+        if header(headers, AUTHENTICATION_TYPE_HEADER) != Some("oidc") {
+            return Err(AuthError::InvalidTokenType);
+        }
+        let (claims, gateway_issued) = self.verify(token).await?;
+        check_headers(headers, &claims, gateway_issued)?;
+        Ok(Caller {
+            subject: claims.sub.unwrap_or_default(),
+            issuer: claims.iss.unwrap_or_default(),
+            gitlab_instance_id: claims
+                .gitlab_instance_id
+                .or_else(|| header_owned(headers, INSTANCE_ID_HEADER)),
+            gitlab_realm: claims
+                .gitlab_realm
+                .or_else(|| header_owned(headers, REALM_HEADER)),
+            gitlab_instance_uid: claims.gitlab_instance_uid,
+            global_user_id: header_owned(headers, GLOBAL_USER_ID_HEADER),
+            scopes: claims.scopes,
+            gateway_issued,
+            bypassed: false,
+        })
+    }
+
+    /// Verifies a token's signature and claims; returns them and whether the gateway issued it.
+    async fn verify(&self, token: &str) -> Result<(TokenClaims, bool), AuthError> {
+        let header = decode_header(token).map_err(|e| forbidden("token header unreadable", &e))?;
+        if self.bypass_jwt_signature {
+            let claims = decode::<TokenClaims>(
+                token,
+                &DecodingKey::from_secret(&[]),
+                &self.unsigned_validation,
+            )
+            .map_err(|e| forbidden("token rejected (signature not checked)", &e))?
+            .claims;
+            let gateway_issued = claims.iss.as_deref() == Some(SELF_ISSUER);
+            return Ok((claims, gateway_issued));
+        }
+        let kid = header.kid.as_deref();
+        let local = match kid {
+            Some(kid) => LocalKeys::is_local_kid(kid),
+            // Tokens without a kid (GitLab's gateway signs its own that way) are routed by issuer.
+            None => self.peek_issuer(token).as_deref() == Some(SELF_ISSUER),
+        };
+        if local {
+            self.verify_local(token).map(|claims| (claims, true))
+        } else {
+            self.verify_oidc(token, kid)
+                .await
+                .map(|claims| (claims, false))
+        }
+    }
+
+    /// The unverified `iss`, only to choose where the key comes from.
+    fn peek_issuer(&self, token: &str) -> Option<String> {
+        let mut peek = self.unsigned_validation.clone();
+        peek.validate_exp = false;
+        peek.validate_aud = false;
+        peek.required_spec_claims.clear();
+        decode::<IssuerOnly>(token, &DecodingKey::from_secret(&[]), &peek)
+            .ok()?
+            .claims
+            .iss
+    }
+
+    fn verify_local(&self, token: &str) -> Result<TokenClaims, AuthError> {
+        if self.local.is_empty() {
+            tracing::warn!("gateway-issued token refused: no self-signed JWT key configured");
+            return Err(AuthError::Forbidden);
+        }
+        let mut last = None;
+        for key in self.local.iter() {
+            match decode::<TokenClaims>(token, &key.decoding, &self.local_validation) {
+                Ok(data) => return Ok(data.claims),
+                Err(e) => {
+                    tracing::debug!(key = key.name, error = %e, "self-signed token not verified by this key");
+                    last = Some(e);
+                }
+            }
+        }
+        match last {
+            Some(e) => Err(forbidden("self-signed token rejected", &e)),
+            None => Err(AuthError::Forbidden),
+        }
+    }
+
+    async fn verify_oidc(&self, token: &str, kid: Option<&str>) -> Result<TokenClaims, AuthError> {
+        let Some(oidc) = &self.oidc else {
+            tracing::debug!("token refused: no OIDC issuer configured (auth.gitlab_url)");
+            return Err(AuthError::Forbidden);
+        };
+        let Some(set) = oidc.key_set_for(kid).await else {
+            tracing::warn!(issuers = ?oidc.issuer_urls(), "token refused: No keys found in JWKS; is the OIDC provider up?");
+            return Err(AuthError::Forbidden);
+        };
+        let mut last = None;
+        for key in set.candidates(kid) {
+            match decode::<TokenClaims>(token, &key.decoding, &key.validation) {
+                Ok(data) if data.claims.iss.as_deref() == Some(SELF_ISSUER) => {
+                    tracing::warn!(
+                        "token claims the gateway as issuer but is signed by an OIDC key"
+                    );
+                    return Err(AuthError::Forbidden);
+                }
+                Ok(data) => return Ok(data.claims),
+                Err(e) => last = Some(e),
+            }
+        }
+        match last {
+            Some(e) => Err(forbidden("token rejected", &e)),
+            None => {
+                tracing::debug!(kid, "token refused: no OIDC key with this kid");
+                Err(AuthError::Forbidden)
+            }
+        }
+    }
+
+    /// Signs a short-lived token for `caller` (IDE direct access, `/v1/code/user_access_token`).
+    ///
+    /// Claims: `iss` and `aud` `gitlab-ai-gateway` (the configured audience), `sub` the caller's
+    /// global user id (else its subject), `gitlab_realm`, `gitlab_instance_id`, `gitlab_instance_uid`
+    /// (self-managed only), `scopes`, `iat`/`nbf` now, `exp` now + `ttl`, a random `jti`; RS256
+    /// with the signing key. Returns the token and its `exp`.
+    pub fn issue_user_token(
+        &self,
+        caller: &Caller,
+        scopes: &[UnitPrimitive],
+        ttl: Duration,
+    ) -> Result<(String, u64), AuthError> {
+        let Some(key) = &self.local.signing else {
+            tracing::warn!("cannot issue a token: no self-signed JWT signing key configured");
+            return Err(AuthError::TokenGeneration);
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(|_| AuthError::TokenGeneration)?
+            .as_secs();
+        let exp = now.saturating_add(ttl.as_secs());
+        let realm = caller.gitlab_realm.as_deref();
+        let claims = IssuedClaims {
+            iss: SELF_ISSUER,
+            sub: caller.global_user_id.as_deref().unwrap_or(&caller.subject),
+            aud: &self.audience,
+            exp,
+            nbf: now,
+            iat: now,
+            jti: uuid::Uuid::new_v4().to_string(),
+            gitlab_realm: realm,
+            gitlab_instance_id: caller.gitlab_instance_id.as_deref(),
+            gitlab_instance_uid: if realm == Some("self-managed") {
+                caller.gitlab_instance_uid.as_deref()
+            } else {
+                None
+            },
+            scopes: scopes.iter().map(|up| up.as_str()).collect(),
+        };
+        let mut header = Header::new(LOCAL_ALGORITHM);
+        header.kid = Some(SIGNING_KID.to_owned());
+        let token = encode(&header, &claims, &key.encoding).map_err(|e| {
+            tracing::warn!(error = %e, "signing a user access token failed");
+            AuthError::TokenGeneration
+        })?;
+        Ok((token, exp))
+    }
+}
+
+/// Logs why a token was refused (never the token) and answers "Forbidden by auth provider".
+fn forbidden(what: &str, error: &jsonwebtoken::errors::Error) -> AuthError {
+    tracing::debug!(error = %error, "{what}");
+    AuthError::Forbidden
+}
+
+/// The token of `Authorization: Bearer <token>`.
+fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let value = headers
+        .get(http::header::AUTHORIZATION)
+        .ok_or(AuthError::MissingAuthorization)?;
+    let value = value
+        .to_str()
+        .map_err(|_| AuthError::InvalidAuthorization)?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or(AuthError::InvalidAuthorization)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer")
+        || token.is_empty()
+        || token.contains(char::is_whitespace)
+    {
+        return Err(AuthError::InvalidAuthorization);
+    }
+    Ok(token)
+}
+
+/// Compares the context headers with the verified claims (a claim that is empty is not checked).
+fn check_headers(
+    headers: &HeaderMap,
+    claims: &TokenClaims,
+    gateway_issued: bool,
+) -> Result<(), AuthError> {
+    if let Some(id) = claims.gitlab_instance_id.as_deref()
+        && header(headers, INSTANCE_ID_HEADER) != Some(id)
+    {
+        return Err(AuthError::InstanceIdMismatch);
+    }
+    if let Some(realm) = claims.gitlab_realm.as_deref()
+        && header(headers, REALM_HEADER) != Some(realm)
+    {
+        return Err(AuthError::RealmMismatch);
+    }
+    if gateway_issued
+        && header(headers, GLOBAL_USER_ID_HEADER) != Some(claims.sub.as_deref().unwrap_or_default())
+    {
+        return Err(AuthError::GlobalUserIdMismatch);
+    }
+    Ok(())
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn header_owned(headers: &HeaderMap, name: &str) -> Option<String> {
+    header(headers, name)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}

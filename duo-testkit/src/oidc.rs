@@ -1,0 +1,465 @@
+//! A fake OIDC issuer (a GitLab instance as the gateway sees it): discovery document, JWKS, and
+//! RSA test keys that mint tokens the gateway must accept or refuse.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! let oidc = duo_testkit::oidc::FakeOidc::start().await;
+//! let token = oidc.token(&["complete_code"]);                  // valid for one hour
+//! let expired = oidc.claims().exp_in(-600).sign();             // vary any claim
+//! let headers = duo_testkit::oidc::gitlab_headers(&token);     // what GitLab sends with it
+//! oidc.rotate();                                               // new current key and kid
+//! assert_eq!(oidc.jwks_fetches(), 0);                          // nothing fetched yet
+//! # let _ = (expired, headers);
+//! # }
+//! ```
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http::{HeaderMap, HeaderValue};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+/// The audience GitLab puts in tokens for the AI gateway.
+pub const AUDIENCE: &str = "gitlab-ai-gateway";
+/// `gitlab_instance_id` (and `sub`) of the default claims.
+pub const INSTANCE_ID: &str = "5b3a9c4e-7d21-4f0e-9a6b-2c8d1e0f4a77";
+/// `gitlab_realm` of the default claims.
+pub const REALM: &str = "self-managed";
+/// `gitlab_instance_uid` of the default claims.
+pub const INSTANCE_UID: &str = "00000000-1111-2222-3333-444455556666";
+/// Path the discovery document points `jwks_uri` at (GitLab's own path).
+pub const JWKS_PATH: &str = "/oauth/discovery/keys";
+
+/// A fixed RSA test key (2048 bits, generated once with `openssl genrsa`; test use only).
+struct KeyMaterial {
+    kid: &'static str,
+    pem: &'static str,
+}
+
+const KEY_1: KeyMaterial = KeyMaterial {
+    kid: "fake-oidc-key-1",
+    pem: include_str!("../fixtures/oidc_key_1.pem"),
+};
+const KEY_2: KeyMaterial = KeyMaterial {
+    kid: "fake-oidc-key-2",
+    pem: include_str!("../fixtures/oidc_key_2.pem"),
+};
+const STRANGER: KeyMaterial = KeyMaterial {
+    kid: "stranger-key",
+    pem: include_str!("../fixtures/stranger_key.pem"),
+};
+
+/// A parsed test key: signer and its public JWK.
+struct TestKey {
+    kid: &'static str,
+    encoding: EncodingKey,
+    jwk: Value,
+}
+
+impl TestKey {
+    #[allow(clippy::expect_used)] // fixed fixtures: a failure here is a broken test kit
+    fn load(m: &KeyMaterial) -> Self {
+        let block = pem::parse(m.pem).expect("fixture PEM parses");
+        let pair =
+            ring::rsa::KeyPair::from_pkcs8(block.contents()).expect("fixture is a PKCS#8 RSA key");
+        let public = pair.public();
+        let components: ring::rsa::PublicKeyComponents<Vec<u8>> = public.into();
+        let jwk = json!({
+            "kty": "RSA",
+            "kid": m.kid,
+            "use": "sig",
+            "alg": "RS256",
+            "n": URL_SAFE_NO_PAD.encode(&components.n),
+            "e": URL_SAFE_NO_PAD.encode(&components.e),
+        });
+        let encoding = EncodingKey::from_rsa_pem(m.pem.as_bytes()).expect("fixture signs");
+        Self {
+            kid: m.kid,
+            encoding,
+            jwk,
+        }
+    }
+}
+
+/// What the server publishes and signs with.
+struct Keys {
+    /// Index into `all` of the key that signs new tokens.
+    current: usize,
+    /// Indexes into `all` of the keys served in the JWKS.
+    published: Vec<usize>,
+}
+
+struct Shared {
+    issuer: String,
+    all: [TestKey; 2],
+    stranger: TestKey,
+    keys: Mutex<Keys>,
+    up: AtomicBool,
+    jwks_fetches: AtomicUsize,
+    discovery_fetches: AtomicUsize,
+    jti: AtomicU64,
+}
+
+impl Shared {
+    fn keys(&self) -> MutexGuard<'_, Keys> {
+        self.keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// An OIDC issuer on `127.0.0.1:<random>`: `/.well-known/openid-configuration` and the JWKS at
+/// [`JWKS_PATH`], counting fetches; stopped when dropped.
+pub struct FakeOidc {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeOidc {
+    /// Starts the server with the first test key published and current.
+    #[allow(clippy::expect_used)] // a test kit that cannot bind loopback cannot run any test
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port for FakeOidc");
+        let addr = listener.local_addr().expect("local address of FakeOidc");
+        let shared = Arc::new(Shared {
+            issuer: format!("http://{addr}"),
+            all: [TestKey::load(&KEY_1), TestKey::load(&KEY_2)],
+            stranger: TestKey::load(&STRANGER),
+            keys: Mutex::new(Keys {
+                current: 0,
+                published: vec![0],
+            }),
+            up: AtomicBool::new(true),
+            jwks_fetches: AtomicUsize::new(0),
+            discovery_fetches: AtomicUsize::new(0),
+            jti: AtomicU64::new(0),
+        });
+        let app = axum::Router::new()
+            .route("/.well-known/openid-configuration", get(discovery))
+            .route(JWKS_PATH, get(jwks))
+            .with_state(Arc::clone(&shared));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { addr, shared, task }
+    }
+
+    /// The issuer URL (`http://127.0.0.1:<port>`): what `AIGW_GITLAB_URL` is set to.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The JWKS URL the discovery document names.
+    pub fn jwks_uri(&self) -> String {
+        format!("{}{JWKS_PATH}", self.url())
+    }
+
+    /// The `kid` of the key that signs new tokens.
+    pub fn current_kid(&self) -> &'static str {
+        let current = self.shared.keys().current;
+        self.shared.all[current].kid
+    }
+
+    /// Switches signing to the other test key (new `kid`) and publishes both keys, as an issuer
+    /// does during a rotation.
+    pub fn rotate(&self) {
+        let mut keys = self.shared.keys();
+        keys.current = (keys.current + 1) % self.shared.all.len();
+        let current = keys.current;
+        if !keys.published.contains(&current) {
+            keys.published.push(current);
+        }
+    }
+
+    /// Stops publishing every key but the current one (the end of a rotation).
+    pub fn retire_old_keys(&self) {
+        let mut keys = self.shared.keys();
+        keys.published = vec![keys.current];
+    }
+
+    /// While `false`, both endpoints answer 503 (the issuer is down).
+    pub fn set_available(&self, up: bool) {
+        self.shared.up.store(up, Ordering::SeqCst);
+    }
+
+    /// How many times the JWKS was served.
+    pub fn jwks_fetches(&self) -> usize {
+        self.shared.jwks_fetches.load(Ordering::SeqCst)
+    }
+
+    /// How many times the discovery document was served.
+    pub fn discovery_fetches(&self) -> usize {
+        self.shared.discovery_fetches.load(Ordering::SeqCst)
+    }
+
+    /// Signs `claims` (RS256) with the current key, its `kid` in the header.
+    pub fn sign(&self, claims: &Value) -> String {
+        let current = self.shared.keys().current;
+        let key = &self.shared.all[current];
+        sign_with(&key.encoding, Some(key.kid), claims)
+    }
+
+    /// Signs `claims` with a key the issuer never published, under the given `kid` (e.g. the
+    /// current kid, to forge a signature, or an unknown one).
+    pub fn sign_with_stranger_key(&self, kid: Option<&str>, claims: &Value) -> String {
+        sign_with(&self.shared.stranger.encoding, kid, claims)
+    }
+
+    /// A valid token for `scopes`: the default claims of [`FakeOidc::claims`].
+    pub fn token(&self, scopes: &[&str]) -> String {
+        self.claims().scopes(scopes).sign()
+    }
+
+    /// A builder of claims pre-filled as a self-managed GitLab instance sends them: `iss` this
+    /// issuer, `sub` and `gitlab_instance_id` [`INSTANCE_ID`], `aud` [`AUDIENCE`], `gitlab_realm`
+    /// [`REALM`], `gitlab_instance_uid` [`INSTANCE_UID`], `iat`/`nbf` now, `exp` in one hour,
+    /// a unique `jti`, no scopes.
+    pub fn claims(&self) -> Claims<'_> {
+        let now = now();
+        let jti = self.shared.jti.fetch_add(1, Ordering::SeqCst);
+        Claims {
+            oidc: self,
+            value: json!({
+                "iss": self.url(),
+                "sub": INSTANCE_ID,
+                "aud": AUDIENCE,
+                "iat": now,
+                "nbf": now,
+                "exp": now + 3600,
+                "jti": format!("fake-oidc-{jti}"),
+                "gitlab_realm": REALM,
+                "gitlab_instance_id": INSTANCE_ID,
+                "gitlab_instance_uid": INSTANCE_UID,
+                "scopes": [],
+            }),
+        }
+    }
+}
+
+impl Drop for FakeOidc {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Claims being built for a token; see [`FakeOidc::claims`].
+pub struct Claims<'a> {
+    oidc: &'a FakeOidc,
+    value: Value,
+}
+
+impl Claims<'_> {
+    /// Sets any claim.
+    #[must_use]
+    pub fn set(mut self, name: &str, value: impl Into<Value>) -> Self {
+        if let Some(map) = self.value.as_object_mut() {
+            map.insert(name.to_owned(), value.into());
+        }
+        self
+    }
+
+    /// Removes a claim.
+    #[must_use]
+    pub fn remove(mut self, name: &str) -> Self {
+        if let Some(map) = self.value.as_object_mut() {
+            map.remove(name);
+        }
+        self
+    }
+
+    /// Sets `scopes`.
+    #[must_use]
+    pub fn scopes(self, scopes: &[&str]) -> Self {
+        self.set(
+            "scopes",
+            scopes.iter().map(|s| Value::from(*s)).collect::<Vec<_>>(),
+        )
+    }
+
+    /// Sets `sub`.
+    #[must_use]
+    pub fn subject(self, sub: &str) -> Self {
+        self.set("sub", sub)
+    }
+
+    /// Sets `aud`.
+    #[must_use]
+    pub fn aud(self, aud: &str) -> Self {
+        self.set("aud", aud)
+    }
+
+    /// Sets `exp` to now + `seconds` (negative: already expired).
+    #[must_use]
+    pub fn exp_in(self, seconds: i64) -> Self {
+        self.set("exp", now() as i64 + seconds)
+    }
+
+    /// Sets `nbf` to now + `seconds` (positive: not valid yet).
+    #[must_use]
+    pub fn nbf_in(self, seconds: i64) -> Self {
+        self.set("nbf", now() as i64 + seconds)
+    }
+
+    /// Sets `gitlab_realm`.
+    #[must_use]
+    pub fn realm(self, realm: &str) -> Self {
+        self.set("gitlab_realm", realm)
+    }
+
+    /// Sets `gitlab_instance_id`.
+    #[must_use]
+    pub fn instance_id(self, id: &str) -> Self {
+        self.set("gitlab_instance_id", id)
+    }
+
+    /// The claims as JSON.
+    pub fn into_value(self) -> Value {
+        self.value
+    }
+
+    /// Signs the claims with the issuer's current key.
+    pub fn sign(self) -> String {
+        self.oidc.sign(&self.value)
+    }
+}
+
+/// The headers a GitLab instance sends with `token`: `Authorization: Bearer`,
+/// `X-Gitlab-Authentication-Type: oidc`, `X-Gitlab-Instance-Id` [`INSTANCE_ID`],
+/// `X-Gitlab-Realm` [`REALM`].
+pub fn gitlab_headers(token: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&format!("Bearer {token}")) {
+        headers.insert(http::header::AUTHORIZATION, v);
+    }
+    headers.insert(
+        "x-gitlab-authentication-type",
+        HeaderValue::from_static("oidc"),
+    );
+    headers.insert(
+        "x-gitlab-instance-id",
+        HeaderValue::from_static(INSTANCE_ID),
+    );
+    headers.insert("x-gitlab-realm", HeaderValue::from_static(REALM));
+    headers
+}
+
+#[allow(clippy::expect_used)] // signing fixed test keys cannot fail on valid JSON claims
+fn sign_with(key: &EncodingKey, kid: Option<&str>, claims: &Value) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(&header, claims, key).expect("sign test token")
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+async fn discovery(State(shared): State<Arc<Shared>>) -> Response {
+    if !shared.up.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    shared.discovery_fetches.fetch_add(1, Ordering::SeqCst);
+    let issuer = &shared.issuer;
+    Json(json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth/authorize"),
+        "token_endpoint": format!("{issuer}/oauth/token"),
+        "jwks_uri": format!("{issuer}{JWKS_PATH}"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    }))
+    .into_response()
+}
+
+async fn jwks(State(shared): State<Arc<Shared>>) -> Response {
+    if !shared.up.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    shared.jwks_fetches.fetch_add(1, Ordering::SeqCst);
+    let keys: Vec<Value> = shared
+        .keys()
+        .published
+        .iter()
+        .map(|i| shared.all[*i].jwk.clone())
+        .collect();
+    Json(json!({ "keys": keys })).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn serves_discovery_and_jwks_and_counts_fetches() {
+        let oidc = FakeOidc::start().await;
+        let client =
+            reqwest_free_get(&format!("{}/.well-known/openid-configuration", oidc.url())).await;
+        let doc: Value = serde_json::from_str(&client).unwrap();
+        assert_eq!(doc["issuer"], oidc.url());
+        assert_eq!(doc["jwks_uri"], oidc.jwks_uri());
+        let keys: Value = serde_json::from_str(&reqwest_free_get(&oidc.jwks_uri()).await).unwrap();
+        assert_eq!(keys["keys"].as_array().unwrap().len(), 1);
+        assert_eq!(keys["keys"][0]["kid"], "fake-oidc-key-1");
+        assert_eq!(oidc.jwks_fetches(), 1);
+        assert_eq!(oidc.discovery_fetches(), 1);
+
+        oidc.rotate();
+        assert_eq!(oidc.current_kid(), "fake-oidc-key-2");
+        let keys: Value = serde_json::from_str(&reqwest_free_get(&oidc.jwks_uri()).await).unwrap();
+        assert_eq!(keys["keys"].as_array().unwrap().len(), 2);
+        oidc.retire_old_keys();
+        let keys: Value = serde_json::from_str(&reqwest_free_get(&oidc.jwks_uri()).await).unwrap();
+        assert_eq!(keys["keys"][0]["kid"], "fake-oidc-key-2");
+        assert_eq!(keys["keys"].as_array().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn tokens_verify_against_the_published_jwk() {
+        let oidc = FakeOidc::start().await;
+        let token = oidc.token(&["complete_code"]);
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.kid.as_deref(), Some("fake-oidc-key-1"));
+        let jwk: jsonwebtoken::jwk::Jwk =
+            serde_json::from_value(oidc.shared.all[0].jwk.clone()).unwrap();
+        let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(Algorithm::RS256);
+        validation.set_audience(&[AUDIENCE]);
+        let data = jsonwebtoken::decode::<Value>(&token, &key, &validation).unwrap();
+        assert_eq!(data.claims["scopes"], json!(["complete_code"]));
+        assert_eq!(data.claims["gitlab_realm"], REALM);
+        let forged = oidc.sign_with_stranger_key(Some("fake-oidc-key-1"), &data.claims);
+        assert!(jsonwebtoken::decode::<Value>(&forged, &key, &validation).is_err());
+    }
+
+    /// A minimal HTTP/1.1 GET over a raw socket (the test kit has no HTTP client dependency).
+    async fn reqwest_free_get(url: &str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let rest = url.strip_prefix("http://").unwrap();
+        let (host, path) = rest.split_once('/').unwrap();
+        let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+        let request = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        body.to_owned()
+    }
+}
