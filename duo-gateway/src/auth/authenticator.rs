@@ -38,6 +38,8 @@ pub struct Authenticator {
     local_validation: Validation,
     /// Audience and expiry checks without a signature (`bypass_jwt_signature`).
     unsigned_validation: Validation,
+    /// No checks at all: reads the issuer of a token without `kid` to pick its key source.
+    peek_validation: Validation,
     oidc: Option<OidcKeys>,
 }
 
@@ -102,6 +104,11 @@ impl Authenticator {
 
         let mut unsigned_validation = base.clone();
         unsigned_validation.insecure_disable_signature_validation();
+        let mut peek_validation = unsigned_validation.clone();
+        peek_validation.validate_exp = false;
+        peek_validation.validate_nbf = false;
+        peek_validation.validate_aud = false;
+        peek_validation.required_spec_claims.clear();
 
         let oidc = (!issuers.is_empty()).then(|| {
             OidcKeys::new(
@@ -133,6 +140,7 @@ impl Authenticator {
             local,
             local_validation,
             unsigned_validation,
+            peek_validation,
             oidc,
         })
     }
@@ -206,11 +214,7 @@ impl Authenticator {
 
     /// The unverified `iss`, only to choose where the key comes from.
     fn peek_issuer(&self, token: &str) -> Option<String> {
-        let mut peek = self.unsigned_validation.clone();
-        peek.validate_exp = false;
-        peek.validate_aud = false;
-        peek.required_spec_claims.clear();
-        decode::<IssuerOnly>(token, &DecodingKey::from_secret(&[]), &peek)
+        decode::<IssuerOnly>(token, &DecodingKey::from_secret(&[]), &self.peek_validation)
             .ok()?
             .claims
             .iss
