@@ -98,7 +98,7 @@ pub struct SelfSignedJwt {
 }
 
 /// `[custom_models]`: what callers may ask of self-hosted models.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CustomModelsConfig {
     /// Honour model endpoints sent in requests (`AIGW_CUSTOM_MODELS__ENABLED`). GitLab's
@@ -109,16 +109,6 @@ pub struct CustomModelsConfig {
     pub allow_link_local_endpoints: bool,
     /// Endpoints (URL prefixes) requests may name even when `enabled` is false.
     pub allowed_endpoints: Vec<String>,
-}
-
-impl Default for CustomModelsConfig {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            allow_link_local_endpoints: false,
-            allowed_endpoints: Vec::new(),
-        }
-    }
 }
 
 /// `[prompts]`: where operator prompt definitions live.
@@ -211,13 +201,15 @@ impl Config {
     /// # Errors
     /// The first invalid value.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.fastapi
-            .api_host
-            .parse::<IpAddr>()
-            .map_err(|e| ConfigError(format!("fastapi.api_host '{}': {e}", self.fastapi.api_host)))?;
+        self.fastapi.api_host.parse::<IpAddr>().map_err(|e| {
+            ConfigError(format!("fastapi.api_host '{}': {e}", self.fastapi.api_host))
+        })?;
         if self.fastapi.metrics_port != 0 {
             self.fastapi.metrics_host.parse::<IpAddr>().map_err(|e| {
-                ConfigError(format!("fastapi.metrics_host '{}': {e}", self.fastapi.metrics_host))
+                ConfigError(format!(
+                    "fastapi.metrics_host '{}': {e}",
+                    self.fastapi.metrics_host
+                ))
             })?;
         }
         if self.fastapi.body_limit_bytes < 1024 {
@@ -235,13 +227,13 @@ impl Config {
             duo_core::ModelIdentifier::parse(&m.identifier)
                 .map_err(|e| ConfigError(format!("readiness.models[{i}].identifier: {e}")))?;
         }
-        if let Some(dir) = &self.prompts.dir {
-            if !dir.is_dir() {
-                return Err(ConfigError(format!(
-                    "prompts.dir '{}' is not a directory",
-                    dir.display()
-                )));
-            }
+        if let Some(dir) = &self.prompts.dir
+            && !dir.is_dir()
+        {
+            return Err(ConfigError(format!(
+                "prompts.dir '{}' is not a directory",
+                dir.display()
+            )));
         }
         Ok(())
     }
@@ -288,7 +280,10 @@ const SECTIONS: &[&str] = &[
 
 /// The first `__`-separated segment of an environment key, lower-cased.
 fn top_level(key: &str) -> String {
-    key.split("__").next().unwrap_or_default().to_ascii_lowercase()
+    key.split("__")
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
 }
 
 fn describe(e: &figment::Error) -> String {
@@ -305,75 +300,6 @@ fn describe(e: &figment::Error) -> String {
         format!("{}{source}", e.kind)
     } else {
         format!("{key}: {}{source}", e.kind)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load_with(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        figment::Jail::expect_with(|jail| {
-            jail.create_file("duo.toml", toml)?;
-            for (k, v) in env {
-                jail.set_env(k, v);
-            }
-            let result = Config::load(Some(Path::new("duo.toml")));
-            Ok(result.map_err(|e| e.to_string()))
-        })
-        .map_err(ConfigError)
-    }
-
-    #[test]
-    fn defaults_match_the_reference() {
-        let c = load_with("", &[]).unwrap();
-        assert_eq!(c.fastapi.api_port, 5052);
-        assert_eq!(c.fastapi.metrics_port, 8082);
-        assert!(!c.custom_models.enabled);
-        assert!(!c.auth.bypass_external);
-        assert!(!c.logging.enable_request_logging);
-        c.validate().unwrap();
-    }
-
-    #[test]
-    fn env_overrides_file_with_reference_names() {
-        let c = load_with(
-            "[fastapi]\napi_port = 6000\n[custom_models]\nenabled = false\n",
-            &[
-                ("AIGW_FASTAPI__API_PORT", "7000"),
-                ("AIGW_CUSTOM_MODELS__ENABLED", "true"),
-                ("AIGW_GITLAB_URL", "https://gitlab.example.com"),
-                ("AIGW_LOGGING__ENABLE_REQUEST_LOGGING", "true"),
-                ("AIGW_SELF_SIGNED_JWT__SIGNING_KEY", "pem"),
-            ],
-        )
-        .unwrap();
-        assert_eq!(c.fastapi.api_port, 7000);
-        assert!(c.custom_models.enabled);
-        assert!(c.logging.enable_request_logging);
-        assert_eq!(c.gitlab_url.as_deref(), Some("https://gitlab.example.com"));
-        assert_eq!(c.auth_config().gitlab_url.as_deref(), Some("https://gitlab.example.com"));
-        assert!(!format!("{c:?}").contains("\"pem\""));
-    }
-
-    #[test]
-    fn unrelated_reference_settings_are_ignored_not_fatal() {
-        let c = load_with("", &[("AIGW_GOOGLE_CLOUD_PLATFORM__LOCATION", "x")]).unwrap();
-        assert_eq!(c.fastapi.api_port, 5052);
-    }
-
-    #[test]
-    fn bad_values_name_the_key() {
-        let err = load_with("", &[("AIGW_FASTAPI__API_PORT", "lots")]).unwrap_err();
-        assert!(err.to_string().contains("fastapi.api_port"), "{err}");
-        let err = load_with("[fastapi]\nunknown_knob = 1\n", &[]).unwrap_err();
-        assert!(err.to_string().contains("unknown_knob"), "{err}");
-        let c = load_with("[fastapi]\napi_host = \"not an ip\"\n", &[]).unwrap();
-        let err = c.validate().unwrap_err();
-        assert!(err.to_string().contains("fastapi.api_host"), "{err}");
-        let c = load_with("[[readiness.models]]\nidentifier = \"vertex_ai/x\"\n", &[]).unwrap();
-        let err = c.validate().unwrap_err();
-        assert!(err.to_string().contains("readiness.models[0].identifier"), "{err}");
     }
 }
 
@@ -418,3 +344,80 @@ SETTINGS (TOML key = environment variable [default]):
 
 Other AIGW_* variables of GitLab's Python gateway are ignored with a warning.
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(clippy::result_large_err)]
+    fn load_with(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut out = None;
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("duo.toml", toml)?;
+            for (k, v) in env {
+                jail.set_env(k, v);
+            }
+            out = Some(Config::load(Some(Path::new("duo.toml"))));
+            Ok(())
+        });
+        out.expect("the jail ran")
+    }
+
+    #[test]
+    fn defaults_match_the_reference() {
+        let c = load_with("", &[]).unwrap();
+        assert_eq!(c.fastapi.api_port, 5052);
+        assert_eq!(c.fastapi.metrics_port, 8082);
+        assert!(!c.custom_models.enabled);
+        assert!(!c.auth.bypass_external);
+        assert!(!c.logging.enable_request_logging);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn env_overrides_file_with_reference_names() {
+        let c = load_with(
+            "[fastapi]\napi_port = 6000\n[custom_models]\nenabled = false\n",
+            &[
+                ("AIGW_FASTAPI__API_PORT", "7000"),
+                ("AIGW_CUSTOM_MODELS__ENABLED", "true"),
+                ("AIGW_GITLAB_URL", "https://gitlab.example.com"),
+                ("AIGW_LOGGING__ENABLE_REQUEST_LOGGING", "true"),
+                ("AIGW_SELF_SIGNED_JWT__SIGNING_KEY", "pem"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.fastapi.api_port, 7000);
+        assert!(c.custom_models.enabled);
+        assert!(c.logging.enable_request_logging);
+        assert_eq!(c.gitlab_url.as_deref(), Some("https://gitlab.example.com"));
+        assert_eq!(
+            c.auth_config().gitlab_url.as_deref(),
+            Some("https://gitlab.example.com")
+        );
+        assert!(!format!("{c:?}").contains("\"pem\""));
+    }
+
+    #[test]
+    fn unrelated_reference_settings_are_ignored_not_fatal() {
+        let c = load_with("", &[("AIGW_GOOGLE_CLOUD_PLATFORM__LOCATION", "x")]).unwrap();
+        assert_eq!(c.fastapi.api_port, 5052);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = load_with("", &[("AIGW_FASTAPI__API_PORT", "lots")]).unwrap_err();
+        assert!(err.to_string().contains("fastapi.api_port"), "{err}");
+        let err = load_with("[fastapi]\nunknown_knob = 1\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("unknown_knob"), "{err}");
+        let c = load_with("[fastapi]\napi_host = \"not an ip\"\n", &[]).unwrap();
+        let err = c.validate().unwrap_err();
+        assert!(err.to_string().contains("fastapi.api_host"), "{err}");
+        let c = load_with("[[readiness.models]]\nidentifier = \"vertex_ai/x\"\n", &[]).unwrap();
+        let err = c.validate().unwrap_err();
+        assert!(
+            err.to_string().contains("readiness.models[0].identifier"),
+            "{err}"
+        );
+    }
+}

@@ -35,7 +35,9 @@ pub async fn start_stand_in() -> std::io::Result<String> {
         .route("/v1/completions", post(answer))
         .route(
             "/v1/models",
-            get(|| async { Json(json!({"object": "list", "data": [{"id": STAND_IN_MODEL, "object": "model"}]})) }),
+            get(|| async {
+                Json(json!({"object": "list", "data": [{"id": STAND_IN_MODEL, "object": "model"}]}))
+            }),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr: SocketAddr = listener.local_addr()?;
@@ -62,15 +64,21 @@ async fn answer(Json(body): Json<Value>) -> Response {
     let completion_tokens = u32::try_from(text.split_whitespace().count()).unwrap_or(0);
     let usage = json!({"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                        "total_tokens": prompt_tokens + completion_tokens});
-    let object = if chat { "chat.completion" } else { "text_completion" };
+    let object = if chat {
+        "chat.completion"
+    } else {
+        "text_completion"
+    };
     if body.get("stream").and_then(Value::as_bool) != Some(true) {
         let choice = if chat {
             json!({"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"})
         } else {
             json!({"index": 0, "text": text, "finish_reason": "stop"})
         };
-        return Json(json!({"id": "demo-1", "object": object, "created": 0, "model": STAND_IN_MODEL,
-                           "choices": [choice], "usage": usage}))
+        return Json(
+            json!({"id": "demo-1", "object": object, "created": 0, "model": STAND_IN_MODEL,
+                           "choices": [choice], "usage": usage}),
+        )
         .into_response();
     }
     let words: Vec<String> = text.split_inclusive(' ').map(str::to_owned).collect();
@@ -80,17 +88,33 @@ async fn answer(Json(body): Json<Value>) -> Response {
         } else {
             json!({"index": 0, "text": piece, "finish_reason": finish})
         };
-        format!("data: {}\n\n", json!({"id": "demo-1", "object": format!("{object}.chunk"), "model": STAND_IN_MODEL, "choices": [choice]}))
+        format!(
+            "data: {}\n\n",
+            json!({"id": "demo-1", "object": format!("{object}.chunk"), "model": STAND_IN_MODEL, "choices": [choice]})
+        )
     };
-    let mut events: Vec<String> = words.into_iter().map(|w| chunk(Value::String(w), Value::Null)).collect();
-    events.push(chunk(Value::String(String::new()), Value::String("stop".into())));
-    events.push(format!("data: {}\n\n", json!({"id": "demo-1", "model": STAND_IN_MODEL, "choices": [], "usage": usage})));
+    let mut events: Vec<String> = words
+        .into_iter()
+        .map(|w| chunk(Value::String(w), Value::Null))
+        .collect();
+    events.push(chunk(
+        Value::String(String::new()),
+        Value::String("stop".into()),
+    ));
+    events.push(format!(
+        "data: {}\n\n",
+        json!({"id": "demo-1", "model": STAND_IN_MODEL, "choices": [], "usage": usage})
+    ));
     events.push("data: [DONE]\n\n".into());
     let stream = futures::stream::iter(events).then(|e| async move {
         tokio::time::sleep(Duration::from_millis(40)).await;
         Ok::<_, Infallible>(e)
     });
-    ([("content-type", "text/event-stream")], Body::from_stream(stream)).into_response()
+    (
+        [("content-type", "text/event-stream")],
+        Body::from_stream(stream),
+    )
+        .into_response()
 }
 
 /// Runs the demo and returns when it is done.
@@ -113,7 +137,9 @@ pub async fn run(mut config: Config) -> Result<(), Box<dyn std::error::Error + S
 
     println!("duo-gateway demo");
     println!("  gateway:     {base}  (auth bypassed for the demo)");
-    println!("  model:       {upstream}  <- a LOCAL STAND-IN speaking vLLM's protocol, not a real LLM");
+    println!(
+        "  model:       {upstream}  <- a LOCAL STAND-IN speaking vLLM's protocol, not a real LLM"
+    );
     println!();
     let client = reqwest::Client::new();
 
@@ -126,7 +152,11 @@ pub async fn run(mut config: Config) -> Result<(), Box<dyn std::error::Error + S
     });
     println!("1) code completion: POST {base}/v2/code/completions");
     println!("   {completion}");
-    let response = client.post(format!("{base}/v2/code/completions")).json(&completion).send().await?;
+    let response = client
+        .post(format!("{base}/v2/code/completions"))
+        .json(&completion)
+        .send()
+        .await?;
     let status = response.status();
     let body: Value = response.json().await?;
     println!("   <- {status} {body}");
@@ -141,8 +171,16 @@ pub async fn run(mut config: Config) -> Result<(), Box<dyn std::error::Error + S
     });
     println!("2) streamed /explain slash command: POST {base}/v1/prompts/chat/explain_code");
     println!("   {explain}");
-    let response = client.post(format!("{base}/v1/prompts/chat/explain_code")).json(&explain).send().await?;
-    println!("   <- {} {:?}", response.status(), response.headers().get("content-type"));
+    let response = client
+        .post(format!("{base}/v1/prompts/chat/explain_code"))
+        .json(&explain)
+        .send()
+        .await?;
+    println!(
+        "   <- {} {:?}",
+        response.status(),
+        response.headers().get("content-type")
+    );
     let mut chunks = response.bytes_stream();
     print!("   ");
     while let Some(chunk) = chunks.next().await {
@@ -150,10 +188,16 @@ pub async fn run(mut config: Config) -> Result<(), Box<dyn std::error::Error + S
     }
     println!();
     println!();
-    println!("The answers above came from the local stand-in model. Point model endpoints at your vLLM,");
-    println!("Bedrock or Azure OpenAI deployment and run `duo-gateway --config duo.toml` to serve GitLab.");
+    println!(
+        "The answers above came from the local stand-in model. Point model endpoints at your vLLM,"
+    );
+    println!(
+        "Bedrock or Azure OpenAI deployment and run `duo-gateway --config duo.toml` to serve GitLab."
+    );
 
     let _ = stop.send(());
-    server.await.map_err(|e| StartError::Http(e.to_string()))??;
+    server
+        .await
+        .map_err(|e| StartError::Http(e.to_string()))??;
     Ok(())
 }

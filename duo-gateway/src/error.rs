@@ -129,7 +129,11 @@ fn model_status(error: &ModelError, surface: Surface) -> (StatusCode, String, Op
                 None,
             )
         }
-        _ => (StatusCode::SERVICE_UNAVAILABLE, INFERENCE_FAILED.into(), None),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            INFERENCE_FAILED.into(),
+            None,
+        ),
     }
 }
 
@@ -144,10 +148,10 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut response = (status, Json(json!({ "detail": detail }))).into_response();
-        if let Some(after) = retry_after {
-            if let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(after) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response.extensions_mut().insert(ErrorKind(self.kind()));
         response
@@ -163,7 +167,12 @@ mod tests {
     use super::*;
 
     fn up(status: u16) -> ModelError {
-        ModelError::from_status("vLLM at http://h/v1", status, "boom", Some(Duration::from_secs(7)))
+        ModelError::from_status(
+            "vLLM at http://h/v1",
+            status,
+            "boom",
+            Some(Duration::from_secs(7)),
+        )
     }
 
     #[test]
@@ -172,11 +181,24 @@ mod tests {
             (ApiError::model(up(429)), 429, TOO_MANY_REQUESTS, Some(7)),
             (ApiError::model(up(500)), 503, INFERENCE_FAILED, None),
             (ApiError::model(up(401)), 503, INFERENCE_FAILED, None),
-            (ApiError::prompt_model(up(401)), 421, "401: Unauthorized", None),
-            (ApiError::prompt_model(up(404)), 421, "404: Not Found", None),
-            (ApiError::prompt_model(up(429)), 429, TOO_MANY_REQUESTS, Some(7)),
             (
-                ApiError::prompt_model(ModelError::Connect { upstream: "u".into(), message: "refused".into() }),
+                ApiError::prompt_model(up(401)),
+                421,
+                "401: Unauthorized",
+                None,
+            ),
+            (ApiError::prompt_model(up(404)), 421, "404: Not Found", None),
+            (
+                ApiError::prompt_model(up(429)),
+                429,
+                TOO_MANY_REQUESTS,
+                Some(7),
+            ),
+            (
+                ApiError::prompt_model(ModelError::Connect {
+                    upstream: "u".into(),
+                    message: "refused".into(),
+                }),
                 503,
                 INFERENCE_FAILED,
                 None,
@@ -192,8 +214,12 @@ mod tests {
 
     #[test]
     fn client_errors_keep_their_message() {
-        let (s, d, _) = ApiError::Forbidden("Unauthorized to access code completions".into()).status_and_detail();
-        assert_eq!((s.as_u16(), d.as_str()), (403, "Unauthorized to access code completions"));
+        let (s, d, _) = ApiError::Forbidden("Unauthorized to access code completions".into())
+            .status_and_detail();
+        assert_eq!(
+            (s.as_u16(), d.as_str()),
+            (403, "Unauthorized to access code completions")
+        );
         let (s, _, _) = ApiError::Validation("x".into()).status_and_detail();
         assert_eq!(s.as_u16(), 422);
         let (s, d, _) = ApiError::Internal("secret detail".into()).status_and_detail();

@@ -68,9 +68,14 @@ fn main() -> ExitCode {
         tracing::warn!(variable = %var, "ignoring an AIGW_ setting this gateway does not read");
     }
     if config.auth.bypass_external && !cli.demo {
-        tracing::warn!("AIGW_AUTH__BYPASS_EXTERNAL is set: every request is accepted without a token. Never use this in production.");
+        tracing::warn!(
+            "AIGW_AUTH__BYPASS_EXTERNAL is set: every request is accepted without a token. Never use this in production."
+        );
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("duo-gateway: cannot start the runtime: {e}");
@@ -80,7 +85,9 @@ fn main() -> ExitCode {
     let result = if cli.demo {
         runtime.block_on(duo_gateway::demo::run(config))
     } else {
-        runtime.block_on(duo_gateway::serve(config)).map_err(Into::into)
+        runtime
+            .block_on(duo_gateway::serve(config))
+            .map_err(Into::into)
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -96,7 +103,10 @@ fn check_config(config: &Config) -> ExitCode {
         duo_prompts::PromptRegistry::load(config.prompts.dir.as_deref()).map_err(|e| e.to_string())
     }) {
         Ok(prompts) => {
-            println!("configuration is valid ({} prompt definitions)\n", prompts.list().len());
+            println!(
+                "configuration is valid ({} prompt definitions)\n",
+                prompts.list().len()
+            );
             println!("{config:#?}");
             ExitCode::SUCCESS
         }
@@ -110,8 +120,21 @@ fn check_config(config: &Config) -> ExitCode {
 fn list_prompts(config: &Config) -> ExitCode {
     match duo_prompts::PromptRegistry::load(config.prompts.dir.as_deref()) {
         Ok(prompts) => {
+            println!(
+                "{:<40} {:<18} {:<8} {:<6} {:<9} {:<28} name",
+                "prompt id", "family", "version", "kind", "source", "unit primitive"
+            );
             for d in prompts.list() {
-                println!("{d}");
+                println!(
+                    "{:<40} {:<18} {:<8} {:<6} {:<9} {:<28} {}",
+                    d.prompt_id,
+                    d.family_folder,
+                    d.version.to_string(),
+                    format!("{:?}", d.kind).to_lowercase(),
+                    format!("{:?}", d.source).to_lowercase(),
+                    d.unit_primitive.as_str(),
+                    d.name
+                );
             }
             ExitCode::SUCCESS
         }

@@ -41,10 +41,21 @@ const METADATA_HOSTS: &[&str] = &[
 ///
 /// # Errors
 /// [`ApiError::Validation`] for a missing family, a bad identifier, a missing or refused endpoint.
-pub fn select(fields: ModelFields<'_>, policy: &CustomModelsConfig) -> Result<ModelEndpoint, ApiError> {
-    let family_key = fields.family.map(str::trim).filter(|f| !f.is_empty()).ok_or_else(|| {
-        ApiError::Validation("model name (the model family, e.g. codestral) is required".into())
-    })?;
+pub fn select(
+    fields: ModelFields<'_>,
+    policy: &CustomModelsConfig,
+) -> Result<ModelEndpoint, ApiError> {
+    let family_key = fields
+        .family
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| {
+            ApiError::Validation("model name (the model family, e.g. codestral) is required".into())
+        })?;
+    let url = fields.endpoint.map(str::trim).filter(|u| !u.is_empty());
+    if let Some(url) = url {
+        check_endpoint(url, policy)?;
+    }
     let family = ModelFamily::parse(family_key);
     let identifier = match fields.identifier.map(str::trim).filter(|i| !i.is_empty()) {
         Some(id) => ModelIdentifier::parse(id),
@@ -53,8 +64,7 @@ pub fn select(fields: ModelFields<'_>, policy: &CustomModelsConfig) -> Result<Mo
     .map_err(|e| ApiError::Validation(e.to_string()))?;
 
     let mut endpoint = ModelEndpoint::new(identifier, family);
-    if let Some(url) = fields.endpoint.map(str::trim).filter(|u| !u.is_empty()) {
-        check_endpoint(url, policy)?;
+    if let Some(url) = url {
         endpoint = endpoint.with_base_url(url);
     }
     if let Some(key) = fields.api_key {
@@ -71,10 +81,10 @@ pub fn select(fields: ModelFields<'_>, policy: &CustomModelsConfig) -> Result<Mo
 
 /// Applies the custom-models switch and the SSRF guard to a request-supplied URL.
 fn check_endpoint(url: &str, policy: &CustomModelsConfig) -> Result<(), ApiError> {
-    let allow_listed = policy
-        .allowed_endpoints
-        .iter()
-        .any(|allowed| url.trim_end_matches('/').starts_with(allowed.trim_end_matches('/')));
+    let allow_listed = policy.allowed_endpoints.iter().any(|allowed| {
+        url.trim_end_matches('/')
+            .starts_with(allowed.trim_end_matches('/'))
+    });
     if !policy.enabled && !allow_listed {
         return Err(ApiError::Validation(
             "specifying custom models endpoint is disabled: set AIGW_CUSTOM_MODELS__ENABLED=true \
@@ -119,7 +129,8 @@ fn is_link_local(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return v4_link_local(v4);
             }
-            (v6.segments()[0] & 0xffc0) == 0xfe80 || v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)
+            (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)
         }
     }
 }
@@ -154,7 +165,11 @@ mod tests {
         let ep = select(
             ModelFields {
                 api_key: Some(&key),
-                ..fields("codestral", "custom_openai/Codestral-22B", "http://vllm:8000/v1/")
+                ..fields(
+                    "codestral",
+                    "custom_openai/Codestral-22B",
+                    "http://vllm:8000/v1/",
+                )
             },
             &enabled(),
         )
@@ -174,24 +189,43 @@ mod tests {
     #[test]
     fn bedrock_needs_no_endpoint_but_others_do() {
         let ep = select(
-            ModelFields { family: Some("claude_3"), identifier: Some("bedrock/anthropic.claude"), ..ModelFields::default() },
+            ModelFields {
+                family: Some("claude_3"),
+                identifier: Some("bedrock/anthropic.claude"),
+                ..ModelFields::default()
+            },
             &enabled(),
         )
         .unwrap();
         assert_eq!(ep.provider(), ProviderKind::Bedrock);
         let err = select(
-            ModelFields { family: Some("gpt"), identifier: Some("azure/gpt-4o"), ..ModelFields::default() },
+            ModelFields {
+                family: Some("gpt"),
+                identifier: Some("azure/gpt-4o"),
+                ..ModelFields::default()
+            },
             &enabled(),
         )
         .unwrap_err();
-        assert!(err.to_string().contains("a model endpoint is required for 'azure/gpt-4o'"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("a model endpoint is required for 'azure/gpt-4o'"),
+            "{err}"
+        );
     }
 
     #[test]
     fn request_endpoints_need_custom_models_enabled_or_the_allow_list() {
         let off = CustomModelsConfig::default();
-        let err = select(fields("codestral", "", "http://internal-server.local/ssrf"), &off).unwrap_err();
-        assert!(err.to_string().starts_with("specifying custom models endpoint is disabled"));
+        let err = select(
+            fields("codestral", "", "http://internal-server.local/ssrf"),
+            &off,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("specifying custom models endpoint is disabled")
+        );
         let listed = CustomModelsConfig {
             allowed_endpoints: vec!["http://vllm:8000/v1/".into()],
             ..CustomModelsConfig::default()
@@ -212,9 +246,15 @@ mod tests {
             "http://METADATA/",
         ] {
             let err = select(fields("mistral", "", url), &enabled()).unwrap_err();
-            assert!(err.to_string().contains("link-local or cloud-metadata"), "{url}: {err}");
+            assert!(
+                err.to_string().contains("link-local or cloud-metadata"),
+                "{url}: {err}"
+            );
         }
-        let allow = CustomModelsConfig { allow_link_local_endpoints: true, ..enabled() };
+        let allow = CustomModelsConfig {
+            allow_link_local_endpoints: true,
+            ..enabled()
+        };
         assert!(select(fields("mistral", "", "http://169.254.169.254/v1"), &allow).is_ok());
         assert!(select(fields("mistral", "", "http://10.0.0.5:8000/v1"), &enabled()).is_ok());
     }
@@ -223,7 +263,12 @@ mod tests {
     fn malformed_fields_are_validation_errors() {
         for (f, id, url, needle) in [
             ("", "", "http://h/v1", "model name"),
-            ("mistral", "vertex_ai/x", "http://h/v1", "unsupported provider"),
+            (
+                "mistral",
+                "vertex_ai/x",
+                "http://h/v1",
+                "unsupported provider",
+            ),
             ("mistral", "", "not a url", "not a valid URL"),
             ("mistral", "", "file:///etc/passwd", "http or https"),
         ] {

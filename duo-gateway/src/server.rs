@@ -26,15 +26,23 @@ impl Gateway {
     /// Invalid configuration, a prompt definition that fails to load, or a port in use.
     pub async fn bind(config: Config) -> Result<Self, StartError> {
         let api_addr = format!("{}:{}", config.fastapi.api_host, config.fastapi.api_port);
-        let metrics_addr = (config.fastapi.metrics_port != 0)
-            .then(|| format!("{}:{}", config.fastapi.metrics_host, config.fastapi.metrics_port));
+        let metrics_addr = (config.fastapi.metrics_port != 0).then(|| {
+            format!(
+                "{}:{}",
+                config.fastapi.metrics_host, config.fastapi.metrics_port
+            )
+        });
         let state = AppState::new(config)?;
         let api = bind(&api_addr).await?;
         let metrics = match metrics_addr {
             Some(addr) => Some(bind(&addr).await?),
             None => None,
         };
-        Ok(Self { state, api, metrics })
+        Ok(Self {
+            state,
+            api,
+            metrics,
+        })
     }
 
     /// The address the API listens on.
@@ -62,7 +70,10 @@ impl Gateway {
     ///
     /// # Errors
     /// An I/O error of the listener.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
         let grace = self.state.config().shutdown_grace();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         if let Some(listener) = self.metrics {
@@ -72,7 +83,10 @@ impl Gateway {
                 let stopped = async move {
                     let _ = rx.wait_for(|stop| *stop).await;
                 };
-                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
+                if let Err(e) = axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
+                {
                     tracing::error!(error = %e, "metrics listener failed");
                 }
             });
@@ -84,7 +98,10 @@ impl Gateway {
         });
         let signalled = async move {
             shutdown.await;
-            tracing::info!(grace_s = grace.as_secs(), "shutting down: no new connections; waiting for running requests");
+            tracing::info!(
+                grace_s = grace.as_secs(),
+                "shutting down: no new connections; waiting for running requests"
+            );
             let _ = stop_tx.send(true);
         };
         let mut deadline_rx = stop_rx;
@@ -104,10 +121,12 @@ impl Gateway {
 }
 
 async fn bind(addr: &str) -> Result<TcpListener, StartError> {
-    TcpListener::bind(addr).await.map_err(|source| StartError::Bind {
-        addr: addr.to_owned(),
-        source,
-    })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: addr.to_owned(),
+            source,
+        })
 }
 
 /// Serves the gateway described by `config` until SIGTERM or Ctrl-C.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use duo_core::{Feature, LanguageModel, ModelEndpoint, ModelFamily};
-use duo_logging::{CallLabels, Logged, Metrics, RequestLogHandle};
+use duo_logging::{CallLabels, LlmLogger, Logged, Metrics, RequestLogHandle, RequestLogSettings};
 use duo_prompts::{PromptDefinition, PromptRegistry, ResolveError};
 use duo_providers::Registry;
 
@@ -52,6 +52,7 @@ struct Inner {
     models: Registry,
     auth: Arc<Authenticator>,
     metrics: Arc<Metrics>,
+    llm_log: LlmLogger,
     readiness: Readiness,
 }
 
@@ -71,7 +72,10 @@ impl AppState {
         let auth = Arc::new(Authenticator::new(&config.auth_config(), http)?);
         let models = Registry::new(config.providers.clone());
         let readiness = Readiness::new(&config.readiness);
+        let llm_log = LlmLogger::from_config(&config.logging)
+            .map_err(|e| crate::config::ConfigError(format!("logging: {e}")))?;
         Ok(Self(Arc::new(Inner {
+            llm_log,
             config,
             prompts,
             models,
@@ -109,6 +113,19 @@ impl AppState {
     #[must_use]
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.0.metrics
+    }
+
+    /// The request-log settings derived from the config.
+    #[must_use]
+    pub fn request_log_settings(&self) -> RequestLogSettings {
+        let config = &self.0.config;
+        RequestLogSettings {
+            llm_log_allowed_by_header: config.custom_models.enabled,
+            bypass_auth_warning: config.auth.bypass_external,
+            llm_log: self.0.llm_log.clone(),
+            user_id_salt: config.logging.user_id_salt.clone(),
+            ..RequestLogSettings::default()
+        }
     }
 
     pub(crate) fn readiness(&self) -> &Readiness {
@@ -151,15 +168,17 @@ impl AppState {
         feature: Feature,
         log: &RequestLog,
     ) -> Result<Arc<dyn LanguageModel>, ApiError> {
-        let model = self.0.models.model(endpoint).await.map_err(ApiError::model)?;
+        let model = self
+            .0
+            .models
+            .model(endpoint)
+            .await
+            .map_err(ApiError::model)?;
         Ok(Arc::new(Logged::new(
             model,
             log.0.clone(),
             Arc::clone(&self.0.metrics),
-            CallLabels {
-                feature: feature.as_str(),
-                family: endpoint.family().key().to_owned(),
-            },
+            CallLabels::new(feature.as_str(), endpoint.family().key()),
         )))
     }
 }
@@ -179,11 +198,9 @@ impl RequestLog {
     /// Records the model called.
     pub fn set_model(&self, endpoint: &ModelEndpoint) {
         if let Some(h) = &self.0 {
-            h.set_model(
-                endpoint.family().key(),
-                endpoint.provider().as_str(),
-                &endpoint.identifier().to_string(),
-            );
+            h.set_model_family(endpoint.family().key());
+            h.set_model_provider(endpoint.provider().as_str());
+            h.set_model_identifier(endpoint.identifier().to_string());
         }
     }
 }

@@ -39,7 +39,9 @@ pub fn json_lines(stream: EventStream, usage_key: String) -> Response {
                 Ok(StreamEvent::Delta(text)) if !text.is_empty() => {
                     Some(Ok(line(&json!({ "content": text }))))
                 }
-                Ok(StreamEvent::Finish { usage: Some(usage), .. }) => Some(Ok(line(&json!({
+                Ok(StreamEvent::Finish {
+                    usage: Some(usage), ..
+                }) => Some(Ok(line(&json!({
                     "content": "",
                     "usage": usage_json(&usage_key, usage),
                 })))),

@@ -215,13 +215,17 @@ pub fn check_opt_len(field: &str, value: Option<&str>, max: usize) -> Result<(),
 /// [`ApiError::Validation`] with serde's message (which names the field and position).
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {
-        return Err(ApiError::Validation("request body is empty; expected a JSON object".into()));
+        return Err(ApiError::Validation(
+            "request body is empty; expected a JSON object".into(),
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = T::deserialize(&mut de)
-        .map_err(|e| ApiError::Validation(format!("invalid request body: {}", describe_json_error(&e))))?;
-    de.end()
-        .map_err(|e| ApiError::Validation(format!("invalid request body: {}", describe_json_error(&e))))?;
+    let value = T::deserialize(&mut de).map_err(|e| {
+        ApiError::Validation(format!("invalid request body: {}", describe_json_error(&e)))
+    })?;
+    de.end().map_err(|e| {
+        ApiError::Validation(format!("invalid request body: {}", describe_json_error(&e)))
+    })?;
     Ok(value)
 }
 
@@ -256,12 +260,16 @@ mod tests {
 
     #[test]
     fn parse_errors_are_422_and_name_the_field() {
-        let err = parse_body::<CodeSuggestionsRequest>(br#"{"current_file":{"file_name":1}}"#).unwrap_err();
+        let err = parse_body::<CodeSuggestionsRequest>(br#"{"current_file":{"file_name":1}}"#)
+            .unwrap_err();
         let (status, detail, _) = err.status_and_detail();
         assert_eq!(status.as_u16(), 422);
         assert!(detail.contains("invalid type"), "{detail}");
         let err = parse_body::<CodeSuggestionsRequest>(br#"{}"#).unwrap_err();
-        assert!(err.to_string().contains("missing field `current_file`"), "{err}");
+        assert!(
+            err.to_string().contains("missing field `current_file`"),
+            "{err}"
+        );
         let err = parse_body::<PromptRequest>(b"").unwrap_err();
         assert!(err.to_string().contains("empty"));
         let err = parse_body::<PromptRequest>(b"{} trailing").unwrap_err();
@@ -272,7 +280,10 @@ mod tests {
     fn length_checks_count_characters() {
         assert!(check_len("f", "ééé", 3).is_ok());
         let err = check_len("current_file.file_name", "abcd", 3).unwrap_err();
-        assert_eq!(err.to_string(), "current_file.file_name: must have at most 3 characters");
+        assert_eq!(
+            err.to_string(),
+            "current_file.file_name: must have at most 3 characters"
+        );
         assert!(check_opt_len("x", None, 0).is_ok());
     }
 }

@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use duo_core::{Feature, Message, ModelFamily, Prompt, UnitPrimitive};
+use duo_core::{Feature, Message, ModelFamily, Prompt};
 use duo_prompts::PromptDefinition;
 use serde_json::Value;
 
@@ -41,13 +41,29 @@ impl Kind {
     fn accepted_families(self) -> &'static [&'static str] {
         match self {
             Self::Completions => &[
-                "codegemma", "codellama", "codestral", "codestral-2501", "codestral-2508",
-                "deepseekcoder", "llama3", "mistral", "mixtral", "claude_3", "gpt",
+                "codegemma",
+                "codellama",
+                "codestral",
+                "codestral-2501",
+                "codestral-2508",
+                "deepseekcoder",
+                "llama3",
+                "mistral",
+                "mixtral",
+                "claude_3",
+                "gpt",
                 "qwen2p5-coder-7b",
             ],
             Self::Generations => &[
-                "codegemma", "codellama", "codestral", "deepseekcoder", "llama3", "mistral",
-                "mixtral", "claude_3", "gpt",
+                "codegemma",
+                "codellama",
+                "codestral",
+                "deepseekcoder",
+                "llama3",
+                "mistral",
+                "mixtral",
+                "claude_3",
+                "gpt",
             ],
         }
     }
@@ -91,14 +107,18 @@ async fn suggest(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     log.set_feature(kind.feature());
-    let allowed = caller.can(UnitPrimitive::from(kind.feature().unit_primitive()))
+    let allowed = caller.can(kind.feature().unit_primitive())
         && !(kind == Kind::Generations && caller.gateway_issued);
     if !allowed {
         return Err(kind.forbidden());
     }
     let request: CodeSuggestionsRequest = parse_body(body)?;
     validate(&request)?;
-    let family_key = request.model_name.as_deref().map(str::trim).unwrap_or_default();
+    let family_key = request
+        .model_name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default();
     check_provider(kind, request.model_provider.as_deref(), family_key, state)?;
 
     let endpoint = select(
@@ -122,11 +142,8 @@ async fn suggest(
     };
     let definition = state.resolve_prompt(prompt_id, &family, "^1.0.0")?;
 
-    let file = to_current_file(&request);
-    let lang = file
-        .language_identifier
-        .clone()
-        .or_else(|| duo_prompts::code::language_from_file_name(&file.file_name).map(str::to_owned));
+    let (file, context) = to_current_file(&request);
+    let lang = duo_prompts::code::language_of(&file);
 
     let model_request = match (request.prompt_version, &request.prompt) {
         (2, Some(Value::String(text))) if !text.is_empty() && kind == Kind::Completions => {
@@ -144,18 +161,22 @@ async fn suggest(
             ));
         }
         _ => {
-            if kind == Kind::Completions && lang.is_none() {
-                // As the reference: no language, no suggestion, and no model call.
-                return Ok(json_answer(kind, headers, &family, lang, String::new(), None));
-            }
             let inputs = match kind {
-                Kind::Completions => duo_prompts::code::completion_inputs(&family, &file),
+                Kind::Completions => {
+                    let Some(inputs) =
+                        duo_prompts::code::completion_inputs(&family, &file, &context)
+                    else {
+                        // As the reference: no language, no suggestion, and no model call.
+                        return Ok(json_answer(headers, &family, lang, String::new(), None));
+                    };
+                    inputs
+                }
                 Kind::Generations => {
                     let instruction = match &request.prompt {
                         Some(Value::String(s)) => Some(s.as_str()),
                         _ => None,
                     };
-                    duo_prompts::code::generation_inputs(&family, &file, instruction)
+                    duo_prompts::code::generation_inputs(&family, &file, instruction, &context)
                 }
             };
             render(definition, &inputs)?
@@ -170,9 +191,11 @@ async fn suggest(
             .map_err(ApiError::model)?;
         return Ok(streaming::raw_text(stream));
     }
-    let generation = model.generate(&model_request).await.map_err(ApiError::model)?;
+    let generation = model
+        .generate(&model_request)
+        .await
+        .map_err(ApiError::model)?;
     Ok(json_answer(
-        kind,
         headers,
         &family,
         lang,
@@ -203,14 +226,29 @@ fn validate(r: &CodeSuggestionsRequest) -> Result<(), ApiError> {
     }
     let f = &r.current_file;
     check_len("current_file.file_name", &f.file_name, 255)?;
-    check_opt_len("current_file.language_identifier", f.language_identifier.as_deref(), 255)?;
-    check_len("current_file.content_above_cursor", &f.content_above_cursor, 100_000)?;
-    check_len("current_file.content_below_cursor", &f.content_below_cursor, 100_000)?;
+    check_opt_len(
+        "current_file.language_identifier",
+        f.language_identifier.as_deref(),
+        255,
+    )?;
+    check_len(
+        "current_file.content_above_cursor",
+        &f.content_above_cursor,
+        100_000,
+    )?;
+    check_len(
+        "current_file.content_below_cursor",
+        &f.content_below_cursor,
+        100_000,
+    )?;
     check_opt_len("project_path", r.project_path.as_deref(), 255)?;
     check_opt_len("model_name", r.model_name.as_deref(), 50)?;
     check_opt_len("model_endpoint", r.model_endpoint.as_deref(), 255)?;
     check_opt_len("model_identifier", r.model_identifier.as_deref(), 1000)?;
-    if r.model_api_key.as_ref().is_some_and(|k| k.expose().chars().count() > 2000) {
+    if r.model_api_key
+        .as_ref()
+        .is_some_and(|k| k.expose().chars().count() > 2000)
+    {
         return Err(ApiError::Validation(
             "model_api_key: must have at most 2000 characters".into(),
         ));
@@ -249,7 +287,9 @@ fn check_provider(
         return Ok(()); // `select` reports the missing name
     }
     let family = ModelFamily::parse(family_key);
-    let accepted = kind.accepted_families().contains(&family_key.to_ascii_lowercase().as_str())
+    let accepted = kind
+        .accepted_families()
+        .contains(&family_key.to_ascii_lowercase().as_str())
         || (!family.is_known() && state.has_operator_family(kind.feature().prompt_id(), &family));
     if accepted {
         Ok(())
@@ -265,8 +305,13 @@ fn check_provider(
     }
 }
 
-fn to_current_file(r: &CodeSuggestionsRequest) -> duo_prompts::code::CurrentFile {
-    duo_prompts::code::CurrentFile {
+fn to_current_file(
+    r: &CodeSuggestionsRequest,
+) -> (
+    duo_prompts::code::CurrentFile,
+    Vec<duo_prompts::code::ContextItem>,
+) {
+    let file = duo_prompts::code::CurrentFile {
         file_name: r.current_file.file_name.trim().to_owned(),
         language_identifier: r
             .current_file
@@ -277,38 +322,41 @@ fn to_current_file(r: &CodeSuggestionsRequest) -> duo_prompts::code::CurrentFile
             .map(str::to_ascii_lowercase),
         content_above_cursor: r.current_file.content_above_cursor.clone(),
         content_below_cursor: r.current_file.content_below_cursor.clone(),
-        context: r
-            .context
-            .iter()
-            .map(|c| duo_prompts::code::ContextItem {
-                kind: c.kind.clone(),
-                name: c.name.clone(),
-                content: c.content.clone(),
-            })
-            .collect(),
-    }
+    };
+    let context = r
+        .context
+        .iter()
+        .map(|c| duo_prompts::code::ContextItem {
+            kind: c.kind.clone(),
+            name: c.name.clone(),
+            content: c.content.clone(),
+        })
+        .collect();
+    (file, context)
 }
 
 /// A version-3 `prompt`: a list of `{role, content}`.
 fn parse_messages(value: &Value) -> Result<Vec<Message>, ApiError> {
     let messages: Vec<Message> = serde_json::from_value(value.clone()).map_err(|e| {
-        ApiError::Validation(format!("prompt: expected a list of {{role, content}} messages: {e}"))
+        ApiError::Validation(format!(
+            "prompt: expected a list of {{role, content}} messages: {e}"
+        ))
     })?;
     if messages.is_empty() {
-        return Err(ApiError::Validation("prompt: the message list is empty".into()));
+        return Err(ApiError::Validation(
+            "prompt: the message list is empty".into(),
+        ));
     }
     Ok(messages)
 }
 
 fn json_answer(
-    kind: Kind,
     headers: &HeaderMap,
     family: &ModelFamily,
     lang: Option<String>,
     text: String,
     tokens: Option<TokensConsumption>,
 ) -> Response {
-    let _ = kind;
     let choices = if text.is_empty() {
         Vec::new()
     } else {

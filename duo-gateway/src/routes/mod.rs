@@ -9,7 +9,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use duo_logging::{RequestLogLayer, RequestLogSettings};
+use duo_logging::RequestLogLayer;
 use serde_json::json;
 
 use crate::auth;
@@ -34,21 +34,13 @@ pub fn router(state: AppState) -> Router {
     let monitoring = Router::new()
         .route("/monitoring/healthz", get(monitoring::healthz))
         .route("/monitoring/ready", get(monitoring::ready));
-    let log_settings = RequestLogSettings {
-        llm_log_allowed_by_header: config.custom_models.enabled,
-        auth_bypassed: config.auth.bypass_external,
-        ..RequestLogSettings::default()
-    };
+    let log_settings = state.request_log_settings();
     Router::new()
         .merge(api)
         .merge(monitoring)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.fastapi.body_limit_bytes))
-        .layer(RequestLogLayer::new(
-            log_settings,
-            &config.logging,
-            state.metrics().clone(),
-        ))
+        .layer(RequestLogLayer::new(log_settings, state.metrics().clone()))
         .with_state(state)
 }
 
@@ -57,19 +49,25 @@ pub fn metrics_router(state: AppState) -> Router {
     Router::new()
         .route(
             "/metrics",
-            get(|axum::extract::State(state): axum::extract::State<AppState>| async move {
-                (
-                    [(
-                        axum::http::header::CONTENT_TYPE,
-                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                    )],
-                    state.metrics().render(),
-                )
-            }),
+            get(
+                |axum::extract::State(state): axum::extract::State<AppState>| async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )],
+                        state.metrics().render(),
+                    )
+                },
+            ),
         )
         .with_state(state)
 }
 
 async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, axum::Json(json!({ "detail": "Not Found" }))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({ "detail": "Not Found" })),
+    )
+        .into_response()
 }

@@ -98,10 +98,10 @@ impl Readiness {
     /// round runs at a time; concurrent callers wait for it and share its verdict.
     pub async fn check(&self, state: &AppState) -> Arc<Verdict> {
         let mut cached = self.cached.lock().await;
-        if let Some((at, verdict)) = cached.as_ref() {
-            if at.elapsed() < self.cache_for {
-                return Arc::clone(verdict);
-            }
+        if let Some((at, verdict)) = cached.as_ref()
+            && at.elapsed() < self.cache_for
+        {
+            return Arc::clone(verdict);
         }
         let probes = self.endpoints.iter().map(|ep| async move {
             let name = ep.identifier().to_string();
