@@ -298,3 +298,18 @@ async fn one_provider_serves_many_calls_and_models() {
     }
     assert_eq!(fake.requests().len(), 5);
 }
+
+#[tokio::test]
+async fn calls_share_pooled_connections() {
+    let (fake, model) = setup().await;
+    for _ in 0..5 {
+        collect(&model, &text("q")).await;
+        model.generate(&text("q")).await.unwrap();
+    }
+    let mut peers: Vec<_> = fake.requests().iter().map(|r| r.peer).collect();
+    assert_eq!(peers.len(), 10);
+    peers.sort_unstable();
+    peers.dedup();
+    // one connection per call would be 10; a pooled client reuses them
+    assert!(peers.len() < 5, "{peers:?}");
+}

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -62,6 +62,8 @@ pub struct RecordedRequest {
     pub headers: HeaderMap,
     /// The JSON body (`Null` if it was not JSON).
     pub body: serde_json::Value,
+    /// The client's address: equal for requests on the same (pooled) connection.
+    pub peer: SocketAddr,
 }
 
 impl RecordedRequest {
@@ -130,7 +132,11 @@ impl FakeBedrock {
             let _ = tcp.set_nodelay(true);
         });
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
         });
         Self { addr, shared, task }
     }
@@ -185,6 +191,7 @@ impl Drop for FakeBedrock {
 async fn handle(
     State(shared): State<Arc<Shared>>,
     Path((model_id, operation)): Path<(String, String)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -210,6 +217,7 @@ async fn handle(
             operation,
             headers,
             body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+            peer,
         });
     match shared.next_reply() {
         Reply::Error(error) => error_response(&error),

@@ -148,10 +148,6 @@ struct StreamState {
     usage: Option<Usage>,
 }
 
-/// How long a finished stream's body is read on in the background so the connection goes back
-/// to the pool (Bedrock ends the body right after the `metadata` event).
-const DRAIN_LIMIT: Duration = Duration::from_secs(5);
-
 /// Translates ConverseStream events: text deltas become [`StreamEvent::Delta`]; `messageStop`
 /// gives the finish reason and `metadata` the usage, and [`StreamEvent::Finish`] follows once
 /// both arrived (or at the end of the body, if `metadata` never came). A body that ends before
@@ -174,7 +170,6 @@ async fn next_event(mut state: StreamState) -> Option<(Result<StreamEvent, Error
             Ok(Some(ConverseStreamOutput::Metadata(event))) => {
                 state.usage = event.usage.as_ref().map(usage);
                 if let Some(reason) = state.stop.take() {
-                    drain(receiver);
                     let usage = state.usage;
                     return Some((Ok(StreamEvent::Finish { reason, usage }), state));
                 }
@@ -198,18 +193,5 @@ async fn next_event(mut state: StreamState) -> Option<(Result<StreamEvent, Error
                 return Some((Err(error), state));
             }
         }
-    }
-}
-
-/// Reads the rest of a finished stream (normally just the chunked-body terminator) in the
-/// background, so hyper can reuse the connection, without delaying `Finish`.
-fn drain(mut receiver: Receiver) {
-    if let Ok(handle) = tokio::runtime::Handle::try_current() {
-        handle.spawn(async move {
-            let _ = tokio::time::timeout(DRAIN_LIMIT, async {
-                while let Ok(Some(_)) = receiver.recv().await {}
-            })
-            .await;
-        });
     }
 }
