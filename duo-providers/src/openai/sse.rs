@@ -183,7 +183,15 @@ impl<E: StdError + Send + Sync + 'static> Stream for Decoder<E> {
                         return Poll::Ready(Some(Ok(StreamEvent::Delta(text))));
                     }
                     Ok(Step::Done) => {
-                        this.draining = true;
+                        // Usually the body's end came in the same read: release it now, so the
+                        // connection goes back to the pool before the consumer sees the finish.
+                        let ended =
+                            matches!(events.poll_next_unpin(cx), Poll::Ready(None | Some(Err(_))));
+                        if ended {
+                            this.events = None;
+                        } else {
+                            this.draining = true;
+                        }
                         return Poll::Ready(Some(Ok(this.state.finish())));
                     }
                     Err(e) => Err(e),

@@ -18,6 +18,8 @@ pub(crate) struct Timed {
     idle: Option<(Duration, Pin<Box<Sleep>>)>,
     total: Option<(Duration, Pin<Box<Sleep>>)>,
     upstream: Arc<str>,
+    /// The finish was passed on.
+    finished: bool,
 }
 
 impl Timed {
@@ -35,6 +37,7 @@ impl Timed {
             idle: idle.map(|d| (d, Box::pin(sleep(d)))),
             total: total.map(|(d, deadline)| (d, Box::pin(sleep_until(deadline)))),
             upstream,
+            finished: false,
         }
     }
 
@@ -51,17 +54,46 @@ impl Timed {
         })))
     }
 
-    /// Passes `item` on; the stream is over after a finish or an error.
+    /// Passes `item` on; the stream is over after an error, and only drains after a finish.
     fn pass(
         &mut self,
         item: Result<StreamEvent, Error>,
     ) -> Poll<Option<Result<StreamEvent, Error>>> {
-        if matches!(item, Ok(StreamEvent::Finish { .. }) | Err(_)) {
-            self.inner = None;
-        } else if let Some((d, sleep)) = &mut self.idle {
+        match &item {
+            Err(_) => self.inner = None,
+            Ok(StreamEvent::Finish { .. }) => self.finished = true,
+            Ok(_) => {}
+        }
+        if let Some((d, sleep)) = &mut self.idle {
             sleep.as_mut().reset(Instant::now() + *d);
         }
         Poll::Ready(Some(item))
+    }
+
+    /// After the finish: lets the inner stream read its body to the end (so its connection can
+    /// be reused), ending quietly when a limit passes; nothing more is yielded.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<StreamEvent, Error>>> {
+        let Some(inner) = self.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        loop {
+            match inner.poll_next_unpin(cx) {
+                Poll::Ready(Some(_)) => {}
+                Poll::Ready(None) => break,
+                Poll::Pending => {
+                    let mut expired = |s: &mut Option<(Duration, Pin<Box<Sleep>>)>| {
+                        s.as_mut()
+                            .is_some_and(|(_, s)| s.as_mut().poll(cx).is_ready())
+                    };
+                    if expired(&mut self.idle) || expired(&mut self.total) {
+                        break;
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+        self.inner = None;
+        Poll::Ready(None)
     }
 }
 
@@ -72,6 +104,9 @@ impl Stream for Timed {
         let this = &mut *self;
         if let Some(first) = this.first.take() {
             return this.pass(first);
+        }
+        if this.finished {
+            return this.poll_drain(cx);
         }
         let Some(inner) = this.inner.as_mut() else {
             return Poll::Ready(None);

@@ -18,6 +18,9 @@ use super::record::RecordedRequest;
 use super::render::{Api, Ask, Flavour, Piece, Rendered, render};
 use super::reply::Reply;
 
+/// How long the fake waits before cutting a connection, so the bytes before the cut are flushed.
+const CUT_FLUSH: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Largest request body the fake reads.
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
@@ -178,7 +181,11 @@ fn respond(rendered: Rendered, reply: &Reply) -> Response {
                     }
                     let item = match piece {
                         Piece::Bytes(b) => Ok(b),
-                        Piece::Cut => Err(std::io::Error::other("connection cut by the script")),
+                        Piece::Cut => {
+                            // Let hyper flush what was sent before: a real cut loses no sent bytes.
+                            tokio::time::sleep(CUT_FLUSH).await;
+                            Err(std::io::Error::other("connection cut by the script"))
+                        }
                     };
                     let cut = item.is_err();
                     if tx.unbounded_send(item).is_err() || cut {
