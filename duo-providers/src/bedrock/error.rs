@@ -280,6 +280,7 @@ fn find_in_chain<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_bedrockruntime::error::ConnectorError;
 
     fn ctx(in_stream: bool) -> ErrorContext<'static> {
         ErrorContext {
@@ -310,6 +311,48 @@ mod tests {
         let e = service_error("ModelNotReadyException", "x", None, None, ctx(false));
         assert_eq!(e.upstream_status(), Some(503));
         assert!(e.is_retryable());
+    }
+
+    fn dispatch(err: ConnectorError) -> SdkError<ConverseError, HttpResponse> {
+        SdkError::dispatch_failure(err)
+    }
+
+    #[test]
+    fn sdk_timeouts_say_which_phase_and_limit() {
+        let connect = dispatch(ConnectorError::timeout(
+            "HTTP connect timeout occurred after 1s".into(),
+        ));
+        assert_eq!(
+            map_sdk_error(&connect, ctx(false)),
+            Error::Timeout {
+                upstream: "AWS Bedrock (us-east-1)".into(),
+                phase: TimeoutPhase::Connect,
+                after: Duration::from_secs(1),
+            }
+        );
+        let read = dispatch(ConnectorError::timeout(
+            "HTTP read timeout occurred after 2s".into(),
+        ));
+        assert!(matches!(
+            map_sdk_error(&read, ctx(false)),
+            Error::Timeout { phase: TimeoutPhase::FirstByte, after, .. } if after == Duration::from_secs(2)
+        ));
+    }
+
+    #[test]
+    fn io_failures_are_connect_errors_before_the_stream_and_broken_streams_in_it() {
+        let io = || {
+            dispatch(ConnectorError::io(Box::new(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset by peer",
+            ))))
+        };
+        let before = map_sdk_error(&io(), ctx(false));
+        assert!(
+            matches!(&before, Error::Connect { message, .. } if message.contains("connection reset by peer")),
+            "{before:?}"
+        );
+        assert_eq!(map_sdk_error(&io(), ctx(true)).kind(), "broken_stream");
     }
 
     #[test]
