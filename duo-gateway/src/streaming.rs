@@ -32,8 +32,9 @@ pub fn raw_text(stream: EventStream) -> Response {
 /// One JSON object per line: `{"content": …}` per chunk, then one with `usage` keyed by `usage_key`
 /// (v2 prompts).
 pub fn json_lines(stream: EventStream, usage_key: String) -> Response {
+    let usage_key: std::sync::Arc<str> = usage_key.into();
     let body = stream.filter_map(move |event| {
-        let usage_key = usage_key.clone();
+        let usage_key = std::sync::Arc::clone(&usage_key);
         async move {
             match event {
                 Ok(StreamEvent::Delta(text)) if !text.is_empty() => {
