@@ -6,37 +6,35 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use duo_core::{Error, EventStream, FinishReason, StreamEvent, Usage};
+use duo_core::{Error, EventStream, FinishReason, LanguageModel, StreamEvent, Usage};
 use futures::Stream;
-use prometheus_client::metrics::gauge::Gauge;
 
 use crate::handle::RequestLogHandle;
 use crate::llm_log::{LlmContext, LlmLogger};
 use crate::logged::CallLabels;
-use crate::metrics::{CallRecord, Metrics, ModelLabels};
+use crate::metrics::{CallRecord, Metrics, ModelSeries};
 
 /// The target of the model-call lines.
 pub const MODEL_TARGET: &str = "duo::model";
 
-/// What every call of one decorated model shares.
-pub(crate) struct CallShared {
-    pub(crate) provider: String,
-    pub(crate) model: String,
+/// What every call of one decorated model shares: the model itself, where to report, and the
+/// metric series resolved once.
+pub(crate) struct CallShared<M> {
+    pub(crate) model: M,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) handle: Option<RequestLogHandle>,
     pub(crate) llm: Option<LlmLogger>,
     pub(crate) labels: CallLabels,
-    pub(crate) metric_labels: ModelLabels,
-    pub(crate) in_flight: Gauge,
+    pub(crate) series: Arc<ModelSeries>,
 }
 
-impl CallShared {
+impl<M: LanguageModel> CallShared<M> {
     pub(crate) fn llm_context(&self) -> LlmContext<'_> {
         LlmContext {
             correlation_id: self.handle.as_ref().map(RequestLogHandle::correlation_id),
             feature: &self.labels.feature,
-            model_engine: &self.provider,
-            model_name: &self.model,
+            model_engine: self.model.provider(),
+            model_name: self.model.model(),
         }
     }
 }
@@ -53,8 +51,8 @@ enum Outcome<'a> {
 
 /// One model call in progress. Ends exactly once: by [`finished`](Self::finished),
 /// [`failed`](Self::failed), or on drop (as cancelled).
-pub(crate) struct CallTracker {
-    shared: Arc<CallShared>,
+pub(crate) struct CallTracker<M: LanguageModel> {
+    shared: Arc<CallShared<M>>,
     started: Instant,
     first_token: Option<Duration>,
     streaming: bool,
@@ -64,9 +62,9 @@ pub(crate) struct CallTracker {
     answer_complete: bool,
 }
 
-impl CallTracker {
-    pub(crate) fn start(shared: Arc<CallShared>, streaming: bool) -> Self {
-        shared.in_flight.inc();
+impl<M: LanguageModel> CallTracker<M> {
+    pub(crate) fn start(shared: Arc<CallShared<M>>, streaming: bool) -> Self {
+        shared.series.in_flight.inc();
         let answer = shared.llm.as_ref().map(|_| String::new());
         Self {
             shared,
@@ -122,7 +120,7 @@ impl CallTracker {
         }
         self.done = true;
         let s = &*self.shared;
-        s.in_flight.dec();
+        s.series.in_flight.dec();
         let duration = self.started.elapsed();
         let (reason, usage, error_type, error) = match outcome {
             Outcome::Finished(reason, usage) => (Some(reason.as_str()), *usage, None, None),
@@ -131,14 +129,16 @@ impl CallTracker {
             Outcome::Cancelled => (None, None, None, None),
         };
         let tokens = usage.map(|u| (u.input_tokens, u.output_tokens));
-        s.metrics.record_call(&CallRecord {
-            labels: &s.metric_labels,
-            streaming: self.streaming,
-            duration,
-            first_token: self.first_token,
-            tokens,
-            error_type,
-        });
+        s.metrics.record_call(
+            &s.series,
+            &CallRecord {
+                streaming: self.streaming,
+                duration,
+                first_token: self.first_token,
+                tokens,
+                error_type,
+            },
+        );
         // Redacted with the request's rules; without a request only the kind is logged.
         let error_message = match (error, &s.handle) {
             (Some(e), Some(h)) => {
@@ -156,7 +156,7 @@ impl CallTracker {
             _ => None,
         };
         if let Some(h) = &s.handle {
-            h.add_model_call(&s.provider, duration, tokens);
+            h.add_model_call(s.model.provider(), duration, tokens);
         }
         let cancelled = matches!(outcome, Outcome::Cancelled);
         macro_rules! model_line {
@@ -168,10 +168,10 @@ impl CallTracker {
                     correlation_id = s.handle.as_ref().map(RequestLogHandle::correlation_id),
                     duration_s = duration.as_secs_f64(),
                     first_token_duration_s = self.first_token.map(|d| d.as_secs_f64()),
-                    model_engine = s.provider.as_str(),
-                    model_name = s.model.as_str(),
-                    model_family = s.labels.family.as_str(),
-                    feature = s.labels.feature.as_str(),
+                    model_engine = s.model.provider(),
+                    model_name = s.model.model(),
+                    model_family = &*s.labels.family,
+                    feature = &*s.labels.feature,
                     streaming = self.streaming,
                     error = error_type.is_some(),
                     error_type,
@@ -197,7 +197,7 @@ impl CallTracker {
     }
 }
 
-impl Drop for CallTracker {
+impl<M: LanguageModel> Drop for CallTracker<M> {
     fn drop(&mut self) {
         if !self.done {
             self.end(&Outcome::Cancelled);
@@ -206,18 +206,18 @@ impl Drop for CallTracker {
 }
 
 /// A model stream that reports to a [`CallTracker`] as its events pass through.
-pub(crate) struct LoggedStream {
+pub(crate) struct LoggedStream<M: LanguageModel> {
     inner: EventStream,
-    call: CallTracker,
+    call: CallTracker<M>,
 }
 
-impl LoggedStream {
-    pub(crate) fn new(inner: EventStream, call: CallTracker) -> Self {
+impl<M: LanguageModel> LoggedStream<M> {
+    pub(crate) fn new(inner: EventStream, call: CallTracker<M>) -> Self {
         Self { inner, call }
     }
 }
 
-impl Stream for LoggedStream {
+impl<M: LanguageModel> Stream for LoggedStream<M> {
     type Item = Result<StreamEvent, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {

@@ -3,74 +3,42 @@
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use http::HeaderMap;
-use sha2::{Digest, Sha256};
+use duo_core::Secret;
+use http::{HeaderMap, HeaderValue, Method};
+use tracing::Span;
 
+use crate::context::{RequestContext, generate_correlation_id};
 use crate::llm_log::LlmLogger;
-use crate::request_log::RequestLogSettings;
+use crate::request_log::{MatchedRoute, RequestLogSettings};
 
-/// Longest correlation id accepted from `X-Request-ID`; longer or odd ones are replaced.
-const MAX_CORRELATION_ID: usize = 128;
-/// Longest header value copied into the log.
-const MAX_HEADER_CHARS: usize = 256;
-
-/// Header names the request log reads (never `Authorization` or any key header).
-pub(crate) mod header {
-    pub(crate) const REQUEST_ID: &str = "x-request-id";
-    pub(crate) const VERBOSE_AI_LOGS: &str = "x-gitlab-enabled-instance-verbose-ai-logs";
-    pub(crate) const CLIENT_TYPE: &str = "x-gitlab-client-type";
-    pub(crate) const CLIENT_VERSION: &str = "x-gitlab-client-version";
-    pub(crate) const INSTANCE_ID: &str = "x-gitlab-instance-id";
-    pub(crate) const GLOBAL_USER_ID: &str = "x-gitlab-global-user-id";
-    pub(crate) const REALM: &str = "x-gitlab-realm";
-    pub(crate) const VERSION: &str = "x-gitlab-version";
-    pub(crate) const HOST_NAME: &str = "x-gitlab-host-name";
-    pub(crate) const LANGUAGE_SERVER_VERSION: &str = "x-gitlab-language-server-version";
-    pub(crate) const RAILS_SEND_START: &str = "x-gitlab-rails-send-start";
-}
-
-/// What the request's headers say about its client, as logged.
+/// What handlers and the model decorator recorded on a request so far.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
-pub struct RequestContext {
-    /// `X-Gitlab-Client-Type` (e.g. `gitlab-language-server`).
-    pub client_type: Option<String>,
-    /// `X-Gitlab-Client-Version`.
-    pub client_version: Option<String>,
-    /// `X-Gitlab-Instance-Id`.
-    pub gitlab_instance_id: Option<String>,
-    /// `X-Gitlab-Global-User-Id`, hashed (SHA-256 with the configured salt, 32 hex digits).
-    pub gitlab_global_user_id: Option<String>,
-    /// `X-Gitlab-Realm`.
-    pub gitlab_realm: Option<String>,
-    /// `X-Gitlab-Version`.
-    pub gitlab_version: Option<String>,
-    /// `X-Gitlab-Host-Name`.
-    pub gitlab_host_name: Option<String>,
-    /// `X-Gitlab-Language-Server-Version`.
-    pub language_server_version: Option<String>,
-    /// `User-Agent`.
-    pub user_agent: Option<String>,
-    /// Seconds from GitLab sending the request (`X-Gitlab-Rails-Send-Start`) to its arrival.
-    pub duration_request: Option<f64>,
-}
-
-/// What handlers and the model decorator learned about the request.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Recorded {
-    pub(crate) route: Option<String>,
-    pub(crate) feature: Option<String>,
-    pub(crate) model_family: Option<String>,
-    pub(crate) model_provider: Option<String>,
-    pub(crate) model_identifier: Option<String>,
-    pub(crate) upstream_duration: Option<Duration>,
-    pub(crate) input_tokens: Option<u64>,
-    pub(crate) output_tokens: Option<u64>,
-    pub(crate) error_kind: Option<Cow<'static, str>>,
-    pub(crate) error_message: Option<String>,
-    pub(crate) auth_bypassed: bool,
+pub struct RequestRecord {
+    /// The route label set by [`RequestLogHandle::set_route`].
+    pub route: Option<Cow<'static, str>>,
+    /// The Duo feature.
+    pub feature: Option<Cow<'static, str>>,
+    /// The model family key.
+    pub model_family: Option<Cow<'static, str>>,
+    /// The provider (set by the handler, or by the first model call).
+    pub model_provider: Option<Cow<'static, str>>,
+    /// The model identifier.
+    pub model_identifier: Option<String>,
+    /// Time spent in model calls, summed.
+    pub upstream_duration: Option<Duration>,
+    /// Prompt tokens of all model calls.
+    pub input_tokens: Option<u64>,
+    /// Generated tokens of all model calls.
+    pub output_tokens: Option<u64>,
+    /// Why the request failed (e.g. a model error's kind).
+    pub error_kind: Option<Cow<'static, str>>,
+    /// The failure's message, redacted.
+    pub error_message: Option<String>,
+    /// Whether authentication was bypassed.
+    pub auth_bypassed: bool,
 }
 
 /// One request's log record, shared by the request log layer, the handlers and the model
@@ -82,11 +50,21 @@ pub struct RequestLogHandle {
 
 #[derive(Debug)]
 struct Inner {
-    correlation_id: String,
+    /// Valid as a header value and as text: taken from the request or generated.
+    correlation_id: HeaderValue,
     llm: LlmLogger,
     llm_on: bool,
     context: RequestContext,
-    recorded: Mutex<Recorded>,
+    line: Option<RequestLine>,
+    recorded: Mutex<RequestRecord>,
+}
+
+/// The request line, kept for the access log.
+#[derive(Debug)]
+pub(crate) struct RequestLine {
+    pub(crate) method: Method,
+    pub(crate) route: Option<MatchedRoute>,
+    pub(crate) span: Option<Span>,
 }
 
 impl RequestLogHandle {
@@ -94,56 +72,64 @@ impl RequestLogHandle {
     /// (or makes a UUID v4), reads the client headers, and decides whether the LLM log is on.
     #[must_use]
     pub fn from_headers(settings: &RequestLogSettings, headers: &HeaderMap) -> Self {
-        let correlation_id = headers
-            .get(header::REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| is_usable_correlation_id(v))
-            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-        let verbose_header = headers
-            .get(header::VERBOSE_AI_LOGS)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        Self::new(settings, headers, None, None)
+    }
+
+    pub(crate) fn new(
+        settings: &RequestLogSettings,
+        headers: &HeaderMap,
+        path: Option<&str>,
+        line: Option<RequestLine>,
+    ) -> Self {
+        let salt = settings.user_id_salt.as_ref().map(Secret::expose);
+        let parsed = RequestContext::parse(headers, salt, path);
         let llm_on = settings.llm_log.enabled_globally()
-            || (settings.llm_log_allowed_by_header && verbose_header);
-        let text = |name: &str| header_text(headers, name);
-        let context = RequestContext {
-            client_type: text(header::CLIENT_TYPE),
-            client_version: text(header::CLIENT_VERSION),
-            gitlab_instance_id: text(header::INSTANCE_ID),
-            gitlab_global_user_id: headers.get(header::GLOBAL_USER_ID).map(|v| {
-                hash_user_id(
-                    settings.user_id_salt.as_ref().map(duo_core::Secret::expose),
-                    v.as_bytes(),
-                )
-            }),
-            gitlab_realm: text(header::REALM),
-            gitlab_version: text(header::VERSION),
-            gitlab_host_name: text(header::HOST_NAME),
-            language_server_version: text(header::LANGUAGE_SERVER_VERSION),
-            user_agent: text(http::header::USER_AGENT.as_str()),
-            duration_request: headers
-                .get(header::RAILS_SEND_START)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .and_then(since_epoch_secs),
-        };
+            || (settings.llm_log_allowed_by_header && parsed.verbose_ai_logs);
         Self {
             inner: Arc::new(Inner {
-                correlation_id,
+                correlation_id: parsed
+                    .correlation_id
+                    .unwrap_or_else(generate_correlation_id),
                 llm: settings.llm_log.clone(),
                 llm_on,
-                context,
-                recorded: Mutex::new(Recorded {
+                context: parsed.context,
+                line,
+                recorded: Mutex::new(RequestRecord {
                     auth_bypassed: settings.bypass_auth_warning,
-                    ..Recorded::default()
+                    ..RequestRecord::default()
                 }),
             }),
         }
     }
 
+    /// Attaches the request's span (only while the handle is not shared yet).
+    pub(crate) fn set_span(&mut self, span: Span) {
+        if let Some(inner) = Arc::get_mut(&mut self.inner)
+            && let Some(line) = &mut inner.line
+        {
+            line.span = Some(span);
+        }
+    }
+
+    /// The request's span, when the layer made one.
+    pub(crate) fn span(&self) -> Option<&Span> {
+        self.inner.line.as_ref().and_then(|l| l.span.as_ref())
+    }
+
+    /// The request line (set when the handle was made by the layer).
+    pub(crate) fn line(&self) -> Option<&RequestLine> {
+        self.inner.line.as_ref()
+    }
+
     /// The request's correlation id (echoed in the response's `X-Request-ID`).
     #[must_use]
     pub fn correlation_id(&self) -> &str {
+        // Checked to be visible ASCII when it was taken or made.
+        self.inner.correlation_id.to_str().unwrap_or_default()
+    }
+
+    /// The correlation id as a header value, for the response's `X-Request-ID`.
+    pub(crate) fn correlation_header(&self) -> &HeaderValue {
         &self.inner.correlation_id
     }
 
@@ -166,22 +152,22 @@ impl RequestLogHandle {
     }
 
     /// Sets the route label (e.g. `/v1/prompts/{prompt_id}`) when the router did not.
-    pub fn set_route(&self, route: impl Into<String>) {
+    pub fn set_route(&self, route: impl Into<Cow<'static, str>>) {
         self.recorded().route = Some(route.into());
     }
 
     /// Sets the Duo feature served (e.g. `code_completions`).
-    pub fn set_feature(&self, feature: impl Into<String>) {
+    pub fn set_feature(&self, feature: impl Into<Cow<'static, str>>) {
         self.recorded().feature = Some(feature.into());
     }
 
     /// Sets the model family key (e.g. `codestral`).
-    pub fn set_model_family(&self, family: impl Into<String>) {
+    pub fn set_model_family(&self, family: impl Into<Cow<'static, str>>) {
         self.recorded().model_family = Some(family.into());
     }
 
     /// Sets the provider (e.g. `openai_compatible`, `bedrock`).
-    pub fn set_model_provider(&self, provider: impl Into<String>) {
+    pub fn set_model_provider(&self, provider: impl Into<Cow<'static, str>>) {
         self.recorded().model_provider = Some(provider.into());
     }
 
@@ -231,58 +217,22 @@ impl RequestLogHandle {
             r.output_tokens = Some(r.output_tokens.unwrap_or(0) + u64::from(output));
         }
         if r.model_provider.is_none() {
-            r.model_provider = Some(provider.to_owned());
+            r.model_provider = Some(Cow::Owned(provider.to_owned()));
         }
     }
 
-    pub(crate) fn snapshot(&self) -> Recorded {
+    /// What was recorded so far (e.g. the tokens, for a response's usage metadata).
+    #[must_use]
+    pub fn snapshot(&self) -> RequestRecord {
         self.recorded().clone()
     }
 
-    fn recorded(&self) -> MutexGuard<'_, Recorded> {
+    pub(crate) fn recorded(&self) -> MutexGuard<'_, RequestRecord> {
         self.inner
             .recorded
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-fn is_usable_correlation_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= MAX_CORRELATION_ID && id.bytes().all(|b| b.is_ascii_graphic())
-}
-
-fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    let value = headers.get(name)?;
-    let text = String::from_utf8_lossy(value.as_bytes());
-    let (kept, _) = crate::redact::cap(text.trim(), MAX_HEADER_CHARS);
-    (!kept.is_empty()).then(|| kept.to_owned())
-}
-
-/// SHA-256 of `salt:user_id`, first 16 bytes as hex.
-fn hash_user_id(salt: Option<&str>, user_id: &[u8]) -> String {
-    let mut h = Sha256::new();
-    if let Some(salt) = salt {
-        h.update(salt.as_bytes());
-        h.update(b":");
-    }
-    h.update(user_id);
-    let digest = h.finalize();
-    let mut out = String::with_capacity(32);
-    for b in &digest[..16] {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    out
-}
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn since_epoch_secs(sent_at: f64) -> Option<f64> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .ok()?
-        .as_secs_f64();
-    (sent_at.is_finite() && sent_at > 0.0).then_some(now - sent_at)
 }
 
 #[cfg(test)]
@@ -316,22 +266,14 @@ mod tests {
     }
 
     #[test]
-    fn user_id_is_hashed_with_the_salt() {
-        let plain = hash_user_id(None, b"42");
-        assert_eq!(plain.len(), 32);
-        assert_eq!(plain, "73475cb40a568e8da8a045ced110137e"); // sha256("42")
-        assert_ne!(hash_user_id(Some("pepper"), b"42"), plain);
-    }
-
-    #[test]
     fn llm_log_needs_global_switch_or_allowed_header() {
-        let on = headers(&[(header::VERBOSE_AI_LOGS, "TRUE")]);
+        let on = headers(&[("x-gitlab-enabled-instance-verbose-ai-logs", "TRUE")]);
         let mut s = RequestLogSettings::default();
         assert!(!RequestLogHandle::from_headers(&s, &on).llm_log_enabled());
         s.llm_log_allowed_by_header = true;
         assert!(RequestLogHandle::from_headers(&s, &on).llm_log_enabled());
         assert!(!RequestLogHandle::from_headers(&s, &HeaderMap::new()).llm_log_enabled());
-        let off = headers(&[(header::VERBOSE_AI_LOGS, "false")]);
+        let off = headers(&[("x-gitlab-enabled-instance-verbose-ai-logs", "false")]);
         assert!(!RequestLogHandle::from_headers(&s, &off).llm_log_enabled());
     }
 
@@ -356,20 +298,5 @@ mod tests {
             Some("rejected key api_key=**********")
         );
         assert_eq!(r.error_kind.as_deref(), Some("upstream_auth"));
-    }
-
-    #[test]
-    fn rails_send_start_gives_a_transfer_duration() {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs_f64();
-        let sent = format!("{}", now - 2.0);
-        let h = RequestLogHandle::from_headers(
-            &RequestLogSettings::default(),
-            &headers(&[(header::RAILS_SEND_START, &sent)]),
-        );
-        let d = h.context().duration_request.unwrap();
-        assert!((1.5..100.0).contains(&d), "{d}");
     }
 }

@@ -37,6 +37,7 @@
 mod call;
 mod capture;
 mod config;
+mod context;
 mod handle;
 mod init;
 mod json_format;
@@ -49,7 +50,8 @@ mod request_log;
 pub use call::MODEL_TARGET;
 pub use capture::{CaptureWriter, LogCapture};
 pub use config::{ConfigError, LoggingConfig};
-pub use handle::{RequestContext, RequestLogHandle};
+pub use context::RequestContext;
+pub use handle::{RequestLogHandle, RequestRecord};
 pub use init::{InitError, LoggingGuard, init, subscriber};
 pub use json_format::{JsonFields, JsonFormat};
 pub use llm_log::{LLM_TARGET, LlmLogger, Prepared};

@@ -1,6 +1,7 @@
 //! [`Logged`]: a [`LanguageModel`] decorator that times calls, counts tokens, records errors,
 //! and feeds the request log, the model-call log line, the LLM log and the metrics.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -9,8 +10,8 @@ use duo_core::{Error, EventStream, Feature, Generation, LanguageModel, ModelFami
 
 use crate::call::{CallShared, CallTracker, LoggedStream};
 use crate::handle::RequestLogHandle;
-use crate::llm_log::{LlmContext, LlmLogger};
-use crate::metrics::{Label, Metrics, ModelLabels};
+use crate::llm_log::LlmLogger;
+use crate::metrics::Metrics;
 
 /// What a model call is for, as logged and as metric labels.
 ///
@@ -19,14 +20,17 @@ use crate::metrics::{Label, Metrics, ModelLabels};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CallLabels {
     /// The Duo feature id (e.g. `code_completions`).
-    pub feature: String,
+    pub feature: Cow<'static, str>,
     /// The model family key (e.g. `codestral`).
-    pub family: String,
+    pub family: Cow<'static, str>,
 }
 
 impl CallLabels {
-    /// Labels for `feature` served by a model of `family`.
-    pub fn new(feature: impl Into<String>, family: impl Into<String>) -> Self {
+    /// Labels for `feature` served by a model of `family` (static strings are not copied).
+    pub fn new(
+        feature: impl Into<Cow<'static, str>>,
+        family: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Self {
             feature: feature.into(),
             family: family.into(),
@@ -37,11 +41,10 @@ impl CallLabels {
 /// Wraps a model so every call is timed, counted and logged. Streams are passed through event
 /// by event (nothing is buffered) and accounted when they end, fail or are dropped.
 pub struct Logged<M> {
-    inner: M,
-    shared: Arc<CallShared>,
+    shared: Arc<CallShared<M>>,
 }
 
-impl<M: LanguageModel> Logged<M> {
+impl<M: LanguageModel + 'static> Logged<M> {
     /// Decorates `model` for one request (`handle`) or for none.
     pub fn new(
         model: M,
@@ -49,26 +52,21 @@ impl<M: LanguageModel> Logged<M> {
         metrics: Arc<Metrics>,
         labels: CallLabels,
     ) -> Self {
-        let metric_labels = ModelLabels {
-            model_engine: Label::from(model.provider()),
-            model_family: Label::from(bounded_family(&labels.family).as_str()),
-            feature: Label::from(bounded_feature(&labels.feature)),
-        };
-        let in_flight = metrics.in_flight(&metric_labels);
+        let series = metrics.model_series(
+            model.provider(),
+            bounded_family(&labels.family),
+            bounded_feature(&labels.feature),
+        );
         let llm = handle.as_ref().and_then(|h| h.llm_logger().cloned());
-        let shared = CallShared {
-            provider: model.provider().to_owned(),
-            model: model.model().to_owned(),
-            metrics,
-            handle,
-            llm,
-            labels,
-            metric_labels,
-            in_flight,
-        };
         Self {
-            inner: model,
-            shared: Arc::new(shared),
+            shared: Arc::new(CallShared {
+                model,
+                metrics,
+                handle,
+                llm,
+                labels,
+                series,
+            }),
         }
     }
 
@@ -84,38 +82,34 @@ impl<M: LanguageModel> Logged<M> {
 
     /// The decorated model.
     pub fn inner(&self) -> &M {
-        &self.inner
+        &self.shared.model
     }
 
-    fn start(&self, request: &ModelRequest, streaming: bool) -> CallTracker {
+    fn start(&self, request: &ModelRequest, streaming: bool) -> CallTracker<M> {
         if let Some(llm) = &self.shared.llm {
-            llm.log_prompt(&self.llm_context(), &request.prompt);
+            llm.log_prompt(&self.shared.llm_context(), &request.prompt);
         }
         CallTracker::start(Arc::clone(&self.shared), streaming)
-    }
-
-    fn llm_context(&self) -> LlmContext<'_> {
-        self.shared.llm_context()
     }
 }
 
 #[async_trait]
-impl<M: LanguageModel> LanguageModel for Logged<M> {
+impl<M: LanguageModel + 'static> LanguageModel for Logged<M> {
     fn provider(&self) -> &str {
-        self.inner.provider()
+        self.shared.model.provider()
     }
 
     fn model(&self) -> &str {
-        self.inner.model()
+        self.shared.model.model()
     }
 
     fn upstream(&self) -> &str {
-        self.inner.upstream()
+        self.shared.model.upstream()
     }
 
     async fn generate_stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
         let mut call = self.start(request, true);
-        match self.inner.generate_stream(request).await {
+        match self.shared.model.generate_stream(request).await {
             Ok(stream) => Ok(Box::pin(LoggedStream::new(stream, call))),
             Err(e) => {
                 call.failed(&e);
@@ -126,7 +120,7 @@ impl<M: LanguageModel> LanguageModel for Logged<M> {
 
     async fn generate(&self, request: &ModelRequest) -> Result<Generation, Error> {
         let mut call = self.start(request, false);
-        let result = self.inner.generate(request).await;
+        let result = self.shared.model.generate(request).await;
         match &result {
             Ok(g) => {
                 call.collect_answer(&g.text);
@@ -138,25 +132,26 @@ impl<M: LanguageModel> LanguageModel for Logged<M> {
     }
 
     async fn probe(&self) -> Result<(), Error> {
-        self.inner.probe().await
+        self.shared.model.probe().await
     }
 }
 
-fn bounded_family(family: &str) -> String {
+/// A known family's canonical key, else `other`.
+fn bounded_family(family: &str) -> &'static str {
+    let known = |f: &ModelFamily| f.key() == family;
+    if let Some(f) = ModelFamily::KNOWN.iter().find(|f| known(f)) {
+        return f.key();
+    }
     let parsed = ModelFamily::parse(family);
-    if parsed.is_known() {
-        parsed.key().to_owned()
-    } else {
-        "other".to_owned()
-    }
+    ModelFamily::KNOWN
+        .iter()
+        .find(|f| **f == parsed)
+        .map_or("other", ModelFamily::key)
 }
 
-fn bounded_feature(feature: &str) -> &str {
-    if Feature::from_str(feature).is_ok() {
-        feature
-    } else {
-        "other"
-    }
+/// A known feature id, else `other`.
+fn bounded_feature(feature: &str) -> &'static str {
+    Feature::from_str(feature).map_or("other", Feature::as_str)
 }
 
 #[cfg(test)]
@@ -166,6 +161,8 @@ mod tests {
     #[test]
     fn labels_are_bounded() {
         assert_eq!(bounded_family("Codestral"), "codestral");
+        assert_eq!(bounded_family("codestral-2501"), "codestral");
+        assert_eq!(bounded_family("llama3"), "llama3");
         assert_eq!(bounded_family("my-own-model-9000"), "other");
         assert_eq!(bounded_feature("code_completions"), "code_completions");
         assert_eq!(bounded_feature("anything at all"), "other");

@@ -1,7 +1,8 @@
 //! [`Metrics`]: the Prometheus metrics of HTTP requests and model calls, in a registry the
 //! application owns (no global recorder).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use http::{Method, StatusCode};
@@ -87,8 +88,7 @@ struct EngineLabels {
 }
 
 /// What one finished model call adds to the metrics.
-pub(crate) struct CallRecord<'a> {
-    pub(crate) labels: &'a ModelLabels,
+pub(crate) struct CallRecord {
     pub(crate) streaming: bool,
     pub(crate) duration: Duration,
     pub(crate) first_token: Option<Duration>,
@@ -122,6 +122,42 @@ pub struct Metrics {
     total_tokens: Family<ModelLabels, Counter>,
     errors: Family<ErrorLabels, Counter>,
     in_flight: Family<EngineLabels, Gauge>,
+    /// Series handles by route, so a request costs no label hashing or allocation.
+    http_cache: RwLock<HashMap<Box<str>, Vec<HttpSeries>>>,
+    /// Series handles by (family, feature) then provider.
+    model_cache: RwLock<ModelCache>,
+}
+
+/// Model series by (family, feature), then by provider.
+type ModelCache = HashMap<(&'static str, &'static str), Vec<Arc<ModelSeries>>>;
+
+/// The two series one HTTP request updates.
+#[derive(Debug, Clone)]
+struct HttpSeries {
+    method: &'static str,
+    status: &'static str,
+    requests: Counter,
+    duration: Histogram,
+}
+
+/// The series of one (provider, family, feature), resolved once and shared by every call.
+#[derive(Debug)]
+pub(crate) struct ModelSeries {
+    pub(crate) labels: ModelLabels,
+    pub(crate) in_flight: Gauge,
+    input_tokens: Counter,
+    output_tokens: Counter,
+    total_tokens: Counter,
+    /// Index 0: not streaming, 1: streaming.
+    modes: [OnceLock<ModeSeries>; 2],
+    failed: [OnceLock<Counter>; 2],
+}
+
+#[derive(Debug)]
+struct ModeSeries {
+    ok: Counter,
+    duration: Histogram,
+    first_token: Histogram,
 }
 
 impl Default for Metrics {
@@ -157,6 +193,8 @@ impl Metrics {
             total_tokens: Family::default(),
             errors: Family::default(),
             in_flight: Family::default(),
+            http_cache: RwLock::default(),
+            model_cache: RwLock::default(),
         };
         let r = &mut registry;
         r.register(
@@ -225,79 +263,155 @@ impl Metrics {
 
     pub(crate) fn record_http(
         &self,
-        handler: Label,
+        route: &str,
         method: &Method,
         status: StatusCode,
         duration: Duration,
     ) {
-        let labels = HttpLabels {
-            handler,
-            method: method_label(method),
-            status: status_class(status),
+        let (method, status) = (method_label(method), status_class(status));
+        let find = |series: &[HttpSeries]| {
+            series
+                .iter()
+                .find(|s| s.method == method && s.status == status)
+                .cloned()
         };
-        self.http_requests.get_or_create(&labels).inc();
-        self.http_duration
-            .get_or_create(&labels)
-            .observe(duration.as_secs_f64());
+        let cached = read(&self.http_cache).get(route).and_then(|v| find(v));
+        let series = match cached {
+            Some(series) => series,
+            None => {
+                let mut cache = write(&self.http_cache);
+                let entry = cache.entry(Box::from(route)).or_default();
+                match find(entry) {
+                    Some(series) => series,
+                    None => {
+                        let labels = HttpLabels {
+                            handler: Label::from(route),
+                            method,
+                            status,
+                        };
+                        let series = HttpSeries {
+                            method,
+                            status,
+                            requests: self.http_requests.get_or_create(&labels).clone(),
+                            duration: self.http_duration.get_or_create(&labels).clone(),
+                        };
+                        entry.push(series.clone());
+                        series
+                    }
+                }
+            }
+        };
+        series.requests.inc();
+        series.duration.observe(duration.as_secs_f64());
     }
 
-    /// The in-flight gauge of one provider and family (cloned once per decorated model).
-    pub(crate) fn in_flight(&self, labels: &ModelLabels) -> Gauge {
-        self.in_flight
-            .get_or_create(&EngineLabels {
-                model_engine: Label::clone(&labels.model_engine),
-                model_family: Label::clone(&labels.model_family),
-            })
-            .clone()
+    /// The series of `provider` serving `feature` with `family` (both already bounded).
+    pub(crate) fn model_series(
+        &self,
+        provider: &str,
+        family: &'static str,
+        feature: &'static str,
+    ) -> Arc<ModelSeries> {
+        let find = |v: &[Arc<ModelSeries>]| {
+            v.iter()
+                .find(|s| &*s.labels.model_engine.0 == provider)
+                .cloned()
+        };
+        if let Some(series) = read(&self.model_cache)
+            .get(&(family, feature))
+            .and_then(|v| find(v))
+        {
+            return series;
+        }
+        let mut cache = write(&self.model_cache);
+        let entry = cache.entry((family, feature)).or_default();
+        if let Some(series) = find(entry) {
+            return series;
+        }
+        let labels = ModelLabels {
+            model_engine: Label::from(provider),
+            model_family: Label::from(family),
+            feature: Label::from(feature),
+        };
+        let engine = EngineLabels {
+            model_engine: labels.model_engine.clone(),
+            model_family: labels.model_family.clone(),
+        };
+        let series = Arc::new(ModelSeries {
+            in_flight: self.in_flight.get_or_create(&engine).clone(),
+            input_tokens: self.input_tokens.get_or_create(&labels).clone(),
+            output_tokens: self.output_tokens.get_or_create(&labels).clone(),
+            total_tokens: self.total_tokens.get_or_create(&labels).clone(),
+            modes: [OnceLock::new(), OnceLock::new()],
+            failed: [OnceLock::new(), OnceLock::new()],
+            labels,
+        });
+        entry.push(Arc::clone(&series));
+        series
     }
 
-    pub(crate) fn record_call(&self, call: &CallRecord<'_>) {
-        let l = call.labels;
+    pub(crate) fn record_call(&self, series: &ModelSeries, call: &CallRecord) {
+        let l = &series.labels;
+        let mode = usize::from(call.streaming);
         let streaming = if call.streaming { "true" } else { "false" };
-        let call_labels = CallLabelSet {
-            model_engine: Label::clone(&l.model_engine),
-            model_family: Label::clone(&l.model_family),
-            feature: Label::clone(&l.feature),
+        let call_labels = || CallLabelSet {
+            model_engine: l.model_engine.clone(),
+            model_family: l.model_family.clone(),
+            feature: l.feature.clone(),
             streaming,
         };
-        self.inferences
-            .get_or_create(&OutcomeLabels {
-                model_engine: Label::clone(&l.model_engine),
-                model_family: Label::clone(&l.model_family),
-                feature: Label::clone(&l.feature),
-                streaming,
-                error: if call.error_type.is_some() {
-                    "yes"
-                } else {
-                    "no"
-                },
-            })
-            .inc();
-        self.inference_duration
-            .get_or_create(&call_labels)
-            .observe(call.duration.as_secs_f64());
+        let outcome = |error: &'static str| OutcomeLabels {
+            model_engine: l.model_engine.clone(),
+            model_family: l.model_family.clone(),
+            feature: l.feature.clone(),
+            streaming,
+            error,
+        };
+        let m = series.modes[mode].get_or_init(|| ModeSeries {
+            ok: self.inferences.get_or_create(&outcome("no")).clone(),
+            duration: self
+                .inference_duration
+                .get_or_create(&call_labels())
+                .clone(),
+            first_token: self.first_token.get_or_create(&call_labels()).clone(),
+        });
+        m.duration.observe(call.duration.as_secs_f64());
         if let Some(first) = call.first_token {
-            self.first_token
-                .get_or_create(&call_labels)
-                .observe(first.as_secs_f64());
+            m.first_token.observe(first.as_secs_f64());
         }
         if let Some((input, output)) = call.tokens {
-            self.input_tokens.get_or_create(l).inc_by(input.into());
-            self.output_tokens.get_or_create(l).inc_by(output.into());
-            self.total_tokens
-                .get_or_create(l)
+            series.input_tokens.inc_by(input.into());
+            series.output_tokens.inc_by(output.into());
+            series
+                .total_tokens
                 .inc_by(u64::from(input) + u64::from(output));
         }
-        if let Some(error_type) = call.error_type {
-            self.errors
-                .get_or_create(&ErrorLabels {
-                    model_engine: Label::clone(&l.model_engine),
-                    model_family: Label::clone(&l.model_family),
-                    error_type,
-                })
-                .inc();
+        match call.error_type {
+            None => {
+                m.ok.inc();
+            }
+            Some(error_type) => {
+                series.failed[mode]
+                    .get_or_init(|| self.inferences.get_or_create(&outcome("yes")).clone())
+                    .inc();
+                self.errors
+                    .get_or_create(&ErrorLabels {
+                        model_engine: l.model_engine.clone(),
+                        model_family: l.model_family.clone(),
+                        error_type,
+                    })
+                    .inc();
+            }
         }
     }
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn method_label(method: &Method) -> &'static str {
@@ -331,19 +445,19 @@ mod tests {
     fn http_series_are_grouped_by_status_class() {
         let m = Metrics::new();
         m.record_http(
-            Label::from("/v2/code/completions"),
+            "/v2/code/completions",
             &Method::POST,
             StatusCode::OK,
             Duration::from_millis(120),
         );
         m.record_http(
-            Label::from("/v2/code/completions"),
+            "/v2/code/completions",
             &Method::POST,
             StatusCode::CREATED,
             Duration::from_millis(80),
         );
         m.record_http(
-            Label::from("unmatched"),
+            "unmatched",
             &Method::from_bytes(b"BREW").unwrap(),
             StatusCode::NOT_FOUND,
             Duration::ZERO,

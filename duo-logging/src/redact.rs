@@ -145,6 +145,10 @@ fn replace_group(c: &Captures<'_>, name: &str) -> String {
 /// `text` cut to at most `max_chars` characters, and how many characters were cut off.
 #[must_use]
 pub fn cap(text: &str, max_chars: usize) -> (&str, usize) {
+    if text.len() <= max_chars {
+        // No more characters than bytes.
+        return (text, 0);
+    }
     match text.char_indices().nth(max_chars) {
         None => (text, 0),
         Some((byte, _)) => (&text[..byte], text[byte..].chars().count()),

@@ -3,18 +3,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::{Method, Request, StatusCode};
-use tracing::{Level, Span};
+use http::{Method, StatusCode};
+use tracing::Level;
 
-use super::Shared;
+use super::{Shared, route_str};
 use crate::handle::RequestLogHandle;
-use crate::metrics::Label;
 
 /// The target of the per-request line.
 pub const ACCESS_TARGET: &str = "duo::access";
-
-/// Longest path written to the log.
-const MAX_PATH_CHARS: usize = 512;
 
 /// How a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,43 +25,26 @@ pub(crate) enum End {
     ServiceError,
 }
 
-/// What the layer knows about a request until it ends.
+/// What the layer knows about a request until it ends (the request line is in the handle).
 #[derive(Debug)]
 pub(crate) struct Pending {
     shared: Arc<Shared>,
     pub(crate) handle: RequestLogHandle,
-    method: Method,
-    path: String,
-    route: Option<Arc<str>>,
     start: Instant,
     status: Option<StatusCode>,
     response_start: Option<Duration>,
     first_chunk: Option<Duration>,
-    pub(crate) span: Option<Span>,
 }
 
 impl Pending {
-    pub(super) fn new<B>(
-        shared: Arc<Shared>,
-        handle: RequestLogHandle,
-        request: &Request<B>,
-        start: Instant,
-        span: Option<Span>,
-    ) -> Self {
-        let path = crate::redact::cap(request.uri().path(), MAX_PATH_CHARS)
-            .0
-            .to_owned();
+    pub(super) fn new(shared: Arc<Shared>, handle: RequestLogHandle, start: Instant) -> Self {
         Self {
             shared,
             handle,
-            method: request.method().clone(),
-            path,
-            route: matched_route(request),
             start,
             status: None,
             response_start: None,
             first_chunk: None,
-            span,
         }
     }
 
@@ -89,24 +68,23 @@ impl Pending {
             // The client left before a response existed (nginx's "client closed request").
             (None, _) => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
         };
-        let mut r = self.handle.snapshot();
-        match end {
-            End::BodyError if r.error_kind.is_none() => {
-                r.error_kind = Some("response_body".into());
-            }
-            End::ServiceError if r.error_kind.is_none() => {
-                r.error_kind = Some("service".into());
-            }
-            _ => {}
-        }
-        let route: Arc<str> = match (self.route, &r.route) {
-            (Some(route), _) => route,
-            (None, Some(route)) => Arc::from(route.as_str()),
-            (None, None) => Arc::from("unmatched"),
+        let r = self.handle.recorded();
+        let error_kind = r.error_kind.as_deref().or(match end {
+            End::BodyError => Some("response_body"),
+            End::ServiceError => Some("service"),
+            End::Completed | End::Cancelled => None,
+        });
+        let line = self.handle.line();
+        let method = line.map_or(&Method::GET, |l| &l.method);
+        let route = match (line.and_then(|l| l.route.as_ref()), &r.route) {
+            (Some(route), _) => route_str(route),
+            (None, Some(route)) => route.as_ref(),
+            (None, None) => "unmatched",
         };
         self.shared
             .metrics
-            .record_http(Label(Arc::clone(&route)), &self.method, status, duration);
+            .record_http(route, method, status, duration);
+        let path = self.handle.context().path().unwrap_or("");
 
         let ctx = self.handle.context();
         let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
@@ -122,9 +100,9 @@ impl Pending {
                     parent: None,
                     $level,
                     correlation_id = self.handle.correlation_id(),
-                    method = self.method.as_str(),
-                    path = self.path.as_str(),
-                    route = &*route,
+                    method = method.as_str(),
+                    path,
+                    route,
                     status_code = status.as_u16(),
                     duration_s = duration.as_secs_f64(),
                     response_start_duration_s = secs(self.response_start),
@@ -137,23 +115,23 @@ impl Pending {
                     upstream_duration_s = secs(r.upstream_duration),
                     input_tokens = r.input_tokens,
                     output_tokens = r.output_tokens,
-                    error_kind = r.error_kind.as_deref(),
+                    error_kind,
                     error_message = r.error_message.as_deref(),
-                    client_type = ctx.client_type.as_deref(),
-                    client_version = ctx.client_version.as_deref(),
-                    gitlab_instance_id = ctx.gitlab_instance_id.as_deref(),
-                    gitlab_global_user_id = ctx.gitlab_global_user_id.as_deref(),
-                    gitlab_realm = ctx.gitlab_realm.as_deref(),
-                    gitlab_version = ctx.gitlab_version.as_deref(),
-                    gitlab_host_name = ctx.gitlab_host_name.as_deref(),
-                    gitlab_language_server_version = ctx.language_server_version.as_deref(),
-                    user_agent = ctx.user_agent.as_deref(),
-                    duration_request = ctx.duration_request,
+                    client_type = ctx.client_type(),
+                    client_version = ctx.client_version(),
+                    gitlab_instance_id = ctx.gitlab_instance_id(),
+                    gitlab_global_user_id = ctx.gitlab_global_user_id(),
+                    gitlab_realm = ctx.gitlab_realm(),
+                    gitlab_version = ctx.gitlab_version(),
+                    gitlab_host_name = ctx.gitlab_host_name(),
+                    gitlab_language_server_version = ctx.language_server_version(),
+                    user_agent = ctx.user_agent(),
+                    duration_request = ctx.duration_request(),
                     auth_bypassed = r.auth_bypassed,
                     llm_log = self.handle.llm_log_enabled(),
                     "{} {} {}",
-                    self.method,
-                    self.path,
+                    method,
+                    path,
                     status.as_u16()
                 )
             };
@@ -164,17 +142,4 @@ impl Pending {
             access_line!(Level::INFO);
         }
     }
-}
-
-#[cfg(feature = "axum")]
-fn matched_route<B>(request: &Request<B>) -> Option<Arc<str>> {
-    request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map(|p| Arc::from(p.as_str()))
-}
-
-#[cfg(not(feature = "axum"))]
-fn matched_route<B>(_request: &Request<B>) -> Option<Arc<str>> {
-    None
 }

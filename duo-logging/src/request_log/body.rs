@@ -57,7 +57,7 @@ impl<B: Body> Body for LoggedBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let mut this = self.project();
-        let polled = match this.pending.as_ref().and_then(|p| p.span.as_ref()) {
+        let polled = match this.pending.as_ref().and_then(|p| p.handle.span()) {
             Some(span) => span.in_scope(|| this.inner.as_mut().poll_frame(cx)),
             None => this.inner.as_mut().poll_frame(cx),
         };

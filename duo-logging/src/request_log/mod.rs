@@ -11,7 +11,7 @@ use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 use duo_core::Secret;
-use http::{HeaderValue, Request, Response};
+use http::{HeaderName, Request, Response};
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
@@ -20,13 +20,15 @@ use access::{End, Pending};
 pub use body::LoggedBody;
 
 use crate::config::{ConfigError, LoggingConfig};
-use crate::handle::{RequestLogHandle, header};
+use crate::handle::{RequestLine, RequestLogHandle};
 use crate::llm_log::LlmLogger;
 use crate::metrics::Metrics;
 
 /// The target of the per-request span that carries `correlation_id` into the lines logged
 /// while a request is handled.
 pub const REQUEST_SPAN_TARGET: &str = "duo::request";
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// How the request log treats requests.
 #[derive(Clone, Debug)]
@@ -128,29 +130,30 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let start = Instant::now();
-        let handle = RequestLogHandle::from_headers(&self.shared.settings, request.headers());
-        let span = self.shared.settings.request_span.then(|| {
-            tracing::info_span!(
+        let settings = &self.shared.settings;
+        let line = RequestLine {
+            method: request.method().clone(),
+            route: matched_route(&request),
+            span: None,
+        };
+        let path = Some(request.uri().path());
+        let mut handle = RequestLogHandle::new(settings, request.headers(), path, Some(line));
+        if settings.request_span {
+            let span = tracing::info_span!(
                 target: REQUEST_SPAN_TARGET,
                 "request",
                 correlation_id = handle.correlation_id()
-            )
-        });
-        let pending = Pending::new(
-            Arc::clone(&self.shared),
-            handle.clone(),
-            &request,
-            start,
-            span,
-        );
-        request.extensions_mut().insert(handle);
-        let inner = match &pending.span {
+            );
+            handle.set_span(span);
+        }
+        request.extensions_mut().insert(handle.clone());
+        let inner = match handle.span() {
             Some(span) => span.in_scope(|| self.inner.call(request)),
             None => self.inner.call(request),
         };
         ResponseFuture {
             inner,
-            pending: Some(pending),
+            pending: Some(Pending::new(Arc::clone(&self.shared), handle, start)),
         }
     }
 }
@@ -180,7 +183,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let polled = match this.pending.as_ref().and_then(|p| p.span.as_ref()) {
+        let polled = match this.pending.as_ref().and_then(|p| p.handle.span()) {
             Some(span) => span.in_scope(|| this.inner.poll(cx)),
             None => this.inner.poll(cx),
         };
@@ -190,10 +193,9 @@ where
             Ok(mut response) => {
                 if let Some(p) = &mut pending {
                     p.response_started(response.status());
-                    if !response.headers().contains_key(header::REQUEST_ID)
-                        && let Ok(value) = HeaderValue::from_str(p.handle.correlation_id())
-                    {
-                        response.headers_mut().insert(header::REQUEST_ID, value);
+                    if !response.headers().contains_key(REQUEST_ID) {
+                        let id = p.handle.correlation_header().clone();
+                        response.headers_mut().insert(REQUEST_ID, id);
                     }
                 }
                 Ok(response.map(|b| LoggedBody::new(b, pending)))
@@ -206,4 +208,32 @@ where
             }
         })
     }
+}
+
+/// The route axum matched, kept as axum's own (shared) value.
+#[cfg(feature = "axum")]
+pub(crate) type MatchedRoute = axum::extract::MatchedPath;
+
+/// Without axum there is no matched route.
+#[cfg(not(feature = "axum"))]
+pub(crate) type MatchedRoute = std::convert::Infallible;
+
+#[cfg(feature = "axum")]
+fn matched_route<B>(request: &Request<B>) -> Option<MatchedRoute> {
+    request.extensions().get::<MatchedRoute>().cloned()
+}
+
+#[cfg(not(feature = "axum"))]
+fn matched_route<B>(_request: &Request<B>) -> Option<MatchedRoute> {
+    None
+}
+
+#[cfg(feature = "axum")]
+pub(crate) fn route_str(route: &MatchedRoute) -> &str {
+    route.as_str()
+}
+
+#[cfg(not(feature = "axum"))]
+pub(crate) fn route_str(route: &MatchedRoute) -> &str {
+    match *route {}
 }
