@@ -11,6 +11,7 @@ use tracing::Span;
 
 use crate::context::{RequestContext, generate_correlation_id};
 use crate::llm_log::LlmLogger;
+use crate::names;
 use crate::request_log::{MatchedRoute, RequestLogSettings};
 
 /// What handlers and the model decorator recorded on a request so far.
@@ -152,23 +153,23 @@ impl RequestLogHandle {
     }
 
     /// Sets the route label (e.g. `/v1/prompts/{prompt_id}`) when the router did not.
-    pub fn set_route(&self, route: impl Into<Cow<'static, str>>) {
-        self.recorded().route = Some(route.into());
+    pub fn set_route(&self, route: impl AsRef<str>) {
+        self.recorded().route = Some(Cow::Owned(route.as_ref().to_owned()));
     }
 
     /// Sets the Duo feature served (e.g. `code_completions`).
-    pub fn set_feature(&self, feature: impl Into<Cow<'static, str>>) {
-        self.recorded().feature = Some(feature.into());
+    pub fn set_feature(&self, feature: impl AsRef<str>) {
+        self.recorded().feature = Some(names::feature(feature.as_ref()));
     }
 
     /// Sets the model family key (e.g. `codestral`).
-    pub fn set_model_family(&self, family: impl Into<Cow<'static, str>>) {
-        self.recorded().model_family = Some(family.into());
+    pub fn set_model_family(&self, family: impl AsRef<str>) {
+        self.recorded().model_family = Some(names::family(family.as_ref()));
     }
 
     /// Sets the provider (e.g. `openai_compatible`, `bedrock`).
-    pub fn set_model_provider(&self, provider: impl Into<Cow<'static, str>>) {
-        self.recorded().model_provider = Some(provider.into());
+    pub fn set_model_provider(&self, provider: impl AsRef<str>) {
+        self.recorded().model_provider = Some(names::provider(provider.as_ref()));
     }
 
     /// Sets the model identifier as GitLab sent it (e.g. `custom_openai/Mistral-7B`).
@@ -217,7 +218,7 @@ impl RequestLogHandle {
             r.output_tokens = Some(r.output_tokens.unwrap_or(0) + u64::from(output));
         }
         if r.model_provider.is_none() {
-            r.model_provider = Some(Cow::Owned(provider.to_owned()));
+            r.model_provider = Some(names::provider(provider));
         }
     }
 

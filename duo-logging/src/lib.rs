@@ -44,6 +44,7 @@ mod json_format;
 mod llm_log;
 mod logged;
 mod metrics;
+mod names;
 mod redact;
 mod request_log;
 

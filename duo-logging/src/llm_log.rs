@@ -1,7 +1,7 @@
 //! [`LlmLogger`]: the opt-in log of prompts and answers (target `duo::llm`), redacted and capped.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use duo_core::{Prompt, REDACTED};
 
@@ -50,12 +50,19 @@ pub(crate) struct LlmContext<'a> {
 }
 
 impl Default for LlmLogger {
+    /// Off, with the built-in rules and the default cap. Compiled once per process and shared,
+    /// so `RequestLogSettings::default()` is cheap.
     fn default() -> Self {
-        Self::new(
-            Redactor::builtin(),
-            false,
-            LoggingConfig::default().max_field_chars,
-        )
+        static DEFAULT: OnceLock<LlmLogger> = OnceLock::new();
+        DEFAULT
+            .get_or_init(|| {
+                Self::new(
+                    Redactor::builtin(),
+                    false,
+                    LoggingConfig::default().max_field_chars,
+                )
+            })
+            .clone()
     }
 }
 

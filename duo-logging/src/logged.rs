@@ -2,16 +2,16 @@
 //! and feeds the request log, the model-call log line, the LLM log and the metrics.
 
 use std::borrow::Cow;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use duo_core::{Error, EventStream, Feature, Generation, LanguageModel, ModelFamily, ModelRequest};
+use duo_core::{Error, EventStream, Generation, LanguageModel, ModelRequest};
 
 use crate::call::{CallShared, CallTracker, LoggedStream};
 use crate::handle::RequestLogHandle;
 use crate::llm_log::LlmLogger;
 use crate::metrics::Metrics;
+use crate::names;
 
 /// What a model call is for, as logged and as metric labels.
 ///
@@ -26,14 +26,11 @@ pub struct CallLabels {
 }
 
 impl CallLabels {
-    /// Labels for `feature` served by a model of `family` (static strings are not copied).
-    pub fn new(
-        feature: impl Into<Cow<'static, str>>,
-        family: impl Into<Cow<'static, str>>,
-    ) -> Self {
+    /// Labels for `feature` served by a model of `family` (known ids and keys are not copied).
+    pub fn new(feature: impl AsRef<str>, family: impl AsRef<str>) -> Self {
         Self {
-            feature: feature.into(),
-            family: family.into(),
+            feature: names::feature(feature.as_ref()),
+            family: names::family(family.as_ref()),
         }
     }
 }
@@ -54,8 +51,8 @@ impl<M: LanguageModel + 'static> Logged<M> {
     ) -> Self {
         let series = metrics.model_series(
             model.provider(),
-            bounded_family(&labels.family),
-            bounded_feature(&labels.feature),
+            names::bounded_family(&labels.family),
+            names::bounded_feature(&labels.feature),
         );
         let llm = handle.as_ref().and_then(|h| h.llm_logger().cloned());
         Self {
@@ -133,38 +130,5 @@ impl<M: LanguageModel + 'static> LanguageModel for Logged<M> {
 
     async fn probe(&self) -> Result<(), Error> {
         self.shared.model.probe().await
-    }
-}
-
-/// A known family's canonical key, else `other`.
-fn bounded_family(family: &str) -> &'static str {
-    let known = |f: &ModelFamily| f.key() == family;
-    if let Some(f) = ModelFamily::KNOWN.iter().find(|f| known(f)) {
-        return f.key();
-    }
-    let parsed = ModelFamily::parse(family);
-    ModelFamily::KNOWN
-        .iter()
-        .find(|f| **f == parsed)
-        .map_or("other", ModelFamily::key)
-}
-
-/// A known feature id, else `other`.
-fn bounded_feature(feature: &str) -> &'static str {
-    Feature::from_str(feature).map_or("other", Feature::as_str)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn labels_are_bounded() {
-        assert_eq!(bounded_family("Codestral"), "codestral");
-        assert_eq!(bounded_family("codestral-2501"), "codestral");
-        assert_eq!(bounded_family("llama3"), "llama3");
-        assert_eq!(bounded_family("my-own-model-9000"), "other");
-        assert_eq!(bounded_feature("code_completions"), "code_completions");
-        assert_eq!(bounded_feature("anything at all"), "other");
     }
 }

@@ -407,3 +407,34 @@ async fn llm_lines_have_their_own_target_and_the_request_id() {
     assert_eq!(llm[1]["finish_reason"], "stop");
     assert_eq!(one(&capture, ACCESS_TARGET)["llm_log"], true);
 }
+
+#[tokio::test]
+async fn bodies_the_server_never_polls_are_not_called_cancelled() {
+    let (capture, _guard) = capture();
+    let metrics = Arc::new(Metrics::new());
+    let router = axum::Router::new()
+        .route(
+            "/nothing",
+            axum::routing::get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
+        .layer(duo_logging::RequestLogLayer::new(
+            RequestLogSettings::default(),
+            Arc::clone(&metrics),
+        ));
+    // Dropped without polling, as hyper does for a 204.
+    let response = router
+        .clone()
+        .oneshot(
+            axum::http::Request::get("/nothing")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    drop(response);
+    let line = one(&capture, ACCESS_TARGET);
+    assert_eq!(line["status_code"], 204);
+    assert_eq!(line["stream_cancelled"], false);
+    assert_eq!(line["route"], "/nothing");
+}

@@ -39,11 +39,11 @@ pin_project! {
 }
 
 impl<B> LoggedBody<B> {
-    pub(super) fn new(inner: B, pending: Option<Pending>) -> Self {
+    pub(super) fn new(inner: B, pending: Option<Pending>, ended: bool) -> Self {
         Self {
             inner,
             pending,
-            ended: AtomicBool::new(false),
+            ended: AtomicBool::new(ended),
         }
     }
 }

@@ -178,6 +178,7 @@ pin_project! {
 impl<F, B, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<Response<B>, E>>,
+    B: http_body::Body,
 {
     type Output = Result<Response<LoggedBody<B>>, E>;
 
@@ -198,7 +199,14 @@ where
                         response.headers_mut().insert(REQUEST_ID, id);
                     }
                 }
-                Ok(response.map(|b| LoggedBody::new(b, pending)))
+                // Bodies the server will not poll (empty, 204/304, answers to HEAD) end here.
+                let ended = response.body().is_end_stream()
+                    || matches!(response.status().as_u16(), 204 | 304)
+                    || pending
+                        .as_ref()
+                        .and_then(|p| p.handle.line())
+                        .is_some_and(|l| l.method == http::Method::HEAD);
+                Ok(response.map(|b| LoggedBody::new(b, pending, ended)))
             }
             Err(e) => {
                 if let Some(p) = pending {
