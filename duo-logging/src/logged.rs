@@ -15,8 +15,8 @@ use crate::names;
 
 /// What a model call is for, as logged and as metric labels.
 ///
-/// Metric labels stay bounded: a feature that is not a known [`Feature`] id and a family that is
-/// not a known [`ModelFamily`] are labelled `other` (logs keep the value as given).
+/// Metric labels stay bounded: a feature that is not a known [`duo_core::Feature`] id and a family that is
+/// not a known [`duo_core::ModelFamily`] are labelled `other` (logs keep the value as given).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CallLabels {
     /// The Duo feature id (e.g. `code_completions`).
