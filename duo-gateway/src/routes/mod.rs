@@ -1,5 +1,7 @@
 //! The API, one module per family of routes, assembled by [`router`].
 
+pub mod chat_agent;
+pub mod chat_v1;
 pub mod code_suggestions;
 pub mod monitoring;
 pub mod prompts;
@@ -27,6 +29,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/code/generations", post(code_suggestions::generations))
         .route("/v1/prompts/{*prompt_id}", post(prompts::invoke_v1))
         .route("/v2/prompts/{*prompt_id}", post(prompts::invoke_v2))
+        .route("/v2/chat/agent", post(chat_agent::agent))
+        .route("/v1/chat/{chat_invokable}", post(chat_v1::chat))
         .route_layer(axum::middleware::from_fn_with_state(
             state.auth().clone(),
             auth::require_auth,
