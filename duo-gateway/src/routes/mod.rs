@@ -5,6 +5,7 @@ pub mod chat_v1;
 pub mod code_suggestions;
 pub mod monitoring;
 pub mod prompts;
+pub mod user_token;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -27,6 +28,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/code/completions", post(code_suggestions::completions))
         .route("/v2/completions", post(code_suggestions::completions))
         .route("/v2/code/generations", post(code_suggestions::generations))
+        .route("/v3/code/completions", post(code_suggestions::v3_completions))
+        .route("/v4/code/suggestions", post(code_suggestions::v4_suggestions))
+        .route(
+            "/v1/code/user_access_token",
+            post(user_token::user_access_token),
+        )
         .route("/v1/prompts/{*prompt_id}", post(prompts::invoke_v1))
         .route("/v2/prompts/{*prompt_id}", post(prompts::invoke_v2))
         .route("/v2/chat/agent", post(chat_agent::agent))

@@ -1,4 +1,6 @@
-//! `POST /v2/code/completions` (alias `/v2/completions`) and `POST /v2/code/generations`.
+//! `POST /v2/code/completions` (alias `/v2/completions`) and `POST /v2/code/generations`: flat
+//! model fields, `current_file`, `prompt_version` 1 (build the prompt), 2 (a ready string) or 3
+//! (ready messages).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -9,12 +11,14 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use duo_core::{Feature, Message, ModelFamily, Prompt};
-use duo_prompts::PromptDefinition;
+use duo_prompts::code::{ContextItem, CurrentFile};
 use serde_json::Value;
 
+use super::enabled_feature_flags;
+use super::pipeline::{self, Answer, Kind, PromptSource, Suggestion};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::model_selection::{ModelFields, select};
+use crate::model_selection::ModelFields;
 use crate::state::{AppState, RequestLog};
 use crate::streaming;
 use crate::wire::{
@@ -22,57 +26,45 @@ use crate::wire::{
     TokensConsumption, check_len, check_opt_len, parse_body,
 };
 
-/// Which of the two features a request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Completions,
-    Generations,
+/// The engine the v2 routes answer with: the provider label of self-hosted models.
+const ENGINE: &str = "litellm";
+
+/// Family keys the reference accepts with `model_provider: litellm`.
+fn accepted_families(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Completions => &[
+            "codegemma",
+            "codellama",
+            "codestral",
+            "codestral-2501",
+            "codestral-2508",
+            "deepseekcoder",
+            "llama3",
+            "mistral",
+            "mixtral",
+            "claude_3",
+            "gpt",
+            "qwen2p5-coder-7b",
+        ],
+        Kind::Generations => &[
+            "codegemma",
+            "codellama",
+            "codestral",
+            "deepseekcoder",
+            "llama3",
+            "mistral",
+            "mixtral",
+            "claude_3",
+            "gpt",
+        ],
+    }
 }
 
-impl Kind {
-    fn feature(self) -> Feature {
-        match self {
-            Self::Completions => Feature::CodeCompletions,
-            Self::Generations => Feature::CodeGenerations,
-        }
-    }
-
-    /// Family keys the reference accepts with `model_provider: litellm`.
-    fn accepted_families(self) -> &'static [&'static str] {
-        match self {
-            Self::Completions => &[
-                "codegemma",
-                "codellama",
-                "codestral",
-                "codestral-2501",
-                "codestral-2508",
-                "deepseekcoder",
-                "llama3",
-                "mistral",
-                "mixtral",
-                "claude_3",
-                "gpt",
-                "qwen2p5-coder-7b",
-            ],
-            Self::Generations => &[
-                "codegemma",
-                "codellama",
-                "codestral",
-                "deepseekcoder",
-                "llama3",
-                "mistral",
-                "mixtral",
-                "claude_3",
-                "gpt",
-            ],
-        }
-    }
-
-    fn forbidden(self) -> ApiError {
-        ApiError::Forbidden(match self {
-            Self::Completions => "Unauthorized to access code completions".into(),
-            Self::Generations => "Unauthorized to access code generations".into(),
-        })
+/// The 403 `detail` of each v2 route.
+fn denied(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Completions => "Unauthorized to access code completions",
+        Kind::Generations => "Unauthorized to access code generations",
     }
 }
 
@@ -107,10 +99,11 @@ async fn suggest(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     log.set_feature(kind.feature());
+    // Gateway-issued (IDE direct access) tokens serve completions only, as in the reference.
     let allowed = caller.can(kind.feature().unit_primitive())
         && !(kind == Kind::Generations && caller.gateway_issued);
     if !allowed {
-        return Err(kind.forbidden());
+        return Err(ApiError::Forbidden(denied(kind).into()));
     }
     let request: CodeSuggestionsRequest = parse_body(body)?;
     validate(&request)?;
@@ -121,35 +114,76 @@ async fn suggest(
         .unwrap_or_default();
     check_provider(kind, request.model_provider.as_deref(), family_key, state)?;
 
-    let endpoint = select(
-        ModelFields {
-            family: request.model_name.as_deref(),
-            identifier: request.model_identifier.as_deref(),
-            endpoint: request.model_endpoint.as_deref(),
-            api_key: request.model_api_key.as_ref(),
-        },
-        &state.config().custom_models,
-    )?;
-    log.set_model(&endpoint);
-    let family = endpoint.family().clone();
+    let CodeSuggestionsRequest {
+        prompt_version,
+        current_file,
+        model_name,
+        model_endpoint,
+        model_api_key,
+        model_identifier,
+        stream,
+        context,
+        prompt_id,
+        prompt,
+        ..
+    } = request;
+    let source = prompt_source(kind, prompt_version, prompt)?;
     let prompt_id = match kind {
         Kind::Completions => Feature::CodeCompletions.prompt_id(),
-        Kind::Generations => request
-            .prompt_id
+        Kind::Generations => prompt_id
             .as_deref()
             .filter(|id| !id.is_empty())
             .unwrap_or(Feature::CodeGenerations.prompt_id()),
     };
-    let definition = state.resolve_prompt(prompt_id, &family, "^1.0.0")?;
+    let served = pipeline::serve(
+        state,
+        caller,
+        log,
+        Suggestion {
+            kind,
+            model: ModelFields {
+                family: model_name.as_deref(),
+                identifier: model_identifier.as_deref(),
+                endpoint: model_endpoint.as_deref(),
+                api_key: model_api_key.as_ref(),
+            },
+            prompt_id,
+            constraint: "^1.0.0",
+            file: to_current_file(current_file),
+            context: context.into_iter().map(to_context_item).collect(),
+            source,
+            stream,
+            denied: denied(kind),
+        },
+    )
+    .await?;
+    Ok(match served.answer {
+        Answer::Stream(stream) => streaming::raw_text(stream),
+        Answer::Done(generation) => json_answer(
+            headers,
+            &served.family,
+            served.lang,
+            generation.text,
+            generation.usage.map(|u| TokensConsumption {
+                input_tokens: u.input_tokens,
+                output_tokens: u.output_tokens,
+            }),
+        ),
+    })
+}
 
-    let (file, context) = to_current_file(&request);
-    let lang = duo_prompts::code::language_of(&file);
-
-    let model_request = match (request.prompt_version, &request.prompt) {
+/// `prompt_version` 2 with a prompt string (completions) and 3 send the client's prompt; the rest
+/// render the family's definition.
+fn prompt_source(
+    kind: Kind,
+    prompt_version: u8,
+    prompt: Option<Value>,
+) -> Result<PromptSource, ApiError> {
+    Ok(match (prompt_version, prompt) {
         (2, Some(Value::String(text))) if !text.is_empty() && kind == Kind::Completions => {
-            definition.passthrough(Prompt::Text(text.clone()))
+            PromptSource::Passthrough(Prompt::Text(text))
         }
-        (3, Some(messages)) => definition.passthrough(Prompt::Chat(parse_messages(messages)?)),
+        (3, Some(messages)) => PromptSource::Passthrough(Prompt::Chat(parse_messages(messages)?)),
         (3, None) => {
             return Err(ApiError::Validation(
                 "prompt: prompt_version 3 requires a list of {role, content} messages".into(),
@@ -160,60 +194,14 @@ async fn suggest(
                 "prompt: prompt_version 2 requires a prompt string".into(),
             ));
         }
-        _ => {
-            let inputs = match kind {
-                Kind::Completions => {
-                    let Some(inputs) =
-                        duo_prompts::code::completion_inputs(&family, &file, &context)
-                    else {
-                        // As the reference: no language, no suggestion, and no model call.
-                        return Ok(json_answer(headers, &family, lang, String::new(), None));
-                    };
-                    inputs
-                }
-                Kind::Generations => {
-                    let instruction = match &request.prompt {
-                        Some(Value::String(s)) => Some(s.as_str()),
-                        _ => None,
-                    };
-                    duo_prompts::code::generation_inputs(&family, &file, instruction, &context)
-                }
-            };
-            render(definition, &inputs)?
-        }
-    };
-
-    let model = state.model(&endpoint, kind.feature(), log).await?;
-    if request.stream {
-        let stream = model
-            .generate_stream(&model_request)
-            .await
-            .map_err(ApiError::model)?;
-        return Ok(streaming::raw_text(stream));
-    }
-    let generation = model
-        .generate(&model_request)
-        .await
-        .map_err(ApiError::model)?;
-    Ok(json_answer(
-        headers,
-        &family,
-        lang,
-        generation.text,
-        generation.usage.map(|u| TokensConsumption {
-            input_tokens: u.input_tokens,
-            output_tokens: u.output_tokens,
-        }),
-    ))
-}
-
-fn render(
-    definition: &PromptDefinition,
-    inputs: &serde_json::Map<String, Value>,
-) -> Result<duo_core::ModelRequest, ApiError> {
-    definition
-        .render(inputs)
-        .map_err(|e| ApiError::Validation(e.to_string()))
+        (_, prompt) => PromptSource::Render {
+            instruction: match (kind, prompt) {
+                (Kind::Generations, Some(Value::String(s))) => Some(s),
+                _ => None,
+            },
+            enhancer: None,
+        },
+    })
 }
 
 /// The field maxima of the reference's schema.
@@ -287,9 +275,7 @@ fn check_provider(
         return Ok(()); // `select` reports the missing name
     }
     let family = ModelFamily::parse(family_key);
-    let accepted = kind
-        .accepted_families()
-        .contains(&family_key.to_ascii_lowercase().as_str())
+    let accepted = accepted_families(kind).contains(&family_key.to_ascii_lowercase().as_str())
         || (!family.is_known() && state.has_operator_family(kind.feature().prompt_id(), &family));
     if accepted {
         Ok(())
@@ -300,44 +286,46 @@ fn check_provider(
                 Kind::Completions => "code completions",
                 Kind::Generations => "code generations",
             },
-            kind.accepted_families().join(", ")
+            accepted_families(kind).join(", ")
         )))
     }
 }
 
-fn to_current_file(
-    r: &CodeSuggestionsRequest,
-) -> (
-    duo_prompts::code::CurrentFile,
-    Vec<duo_prompts::code::ContextItem>,
-) {
-    let file = duo_prompts::code::CurrentFile {
-        file_name: r.current_file.file_name.trim().to_owned(),
-        language_identifier: r
-            .current_file
+/// The editor's file as the prompt inputs take it (name trimmed, language id lower-cased).
+pub(super) fn to_current_file(f: crate::wire::CurrentFile) -> CurrentFile {
+    CurrentFile {
+        file_name: trimmed(f.file_name),
+        language_identifier: f
             .language_identifier
             .as_deref()
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(str::to_ascii_lowercase),
-        content_above_cursor: r.current_file.content_above_cursor.clone(),
-        content_below_cursor: r.current_file.content_below_cursor.clone(),
-    };
-    let context = r
-        .context
-        .iter()
-        .map(|c| duo_prompts::code::ContextItem {
-            kind: c.kind.clone(),
-            name: c.name.clone(),
-            content: c.content.clone(),
-        })
-        .collect();
-    (file, context)
+        content_above_cursor: f.content_above_cursor,
+        content_below_cursor: f.content_below_cursor,
+    }
+}
+
+fn to_context_item(c: crate::wire::ContextItem) -> ContextItem {
+    ContextItem {
+        kind: c.kind,
+        name: c.name,
+        content: c.content,
+    }
+}
+
+/// `s` without surrounding whitespace, reusing its allocation when there is none.
+pub(super) fn trimmed(s: String) -> String {
+    if s.trim().len() == s.len() {
+        s
+    } else {
+        s.trim().to_owned()
+    }
 }
 
 /// A version-3 `prompt`: a list of `{role, content}`.
-fn parse_messages(value: &Value) -> Result<Vec<Message>, ApiError> {
-    let messages: Vec<Message> = serde_json::from_value(value.clone()).map_err(|e| {
+fn parse_messages(value: Value) -> Result<Vec<Message>, ApiError> {
+    let messages: Vec<Message> = serde_json::from_value(value).map_err(|e| {
         ApiError::Validation(format!(
             "prompt: expected a list of {{role, content}} messages: {e}"
         ))
@@ -373,7 +361,7 @@ fn json_answer(
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         model: ModelInfo {
-            engine: "litellm",
+            engine: ENGINE,
             name: family.key().to_owned(),
             lang,
             tokens_consumption_metadata: tokens,
@@ -385,19 +373,4 @@ fn json_answer(
         choices,
     })
     .into_response()
-}
-
-/// The flags the instance pushed in `x-gitlab-enabled-feature-flags`, echoed back.
-pub fn enabled_feature_flags(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get("x-gitlab-enabled-feature-flags")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|f| !f.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
 }
