@@ -40,6 +40,8 @@ pub struct Config {
     pub prompts: PromptsConfig,
     /// Readiness probes (`[readiness]`).
     pub readiness: ReadinessConfig,
+    /// The OpenAI-compatible API (`[openai_api]`, `AIGW_OPENAI_API__*`).
+    pub openai_api: crate::openai_api::OpenAiApiConfig,
 }
 
 /// Where and how the gateway listens.
@@ -235,6 +237,7 @@ impl Config {
                 dir.display()
             )));
         }
+        crate::openai_api::OpenAiApi::from_config(&self.openai_api)?;
         Ok(())
     }
 
@@ -276,6 +279,7 @@ const SECTIONS: &[&str] = &[
     "providers",
     "prompts",
     "readiness",
+    "openai_api",
 ];
 
 /// The first `__`-separated segment of an environment key, lower-cased.
@@ -339,6 +343,12 @@ SETTINGS (TOML key = environment variable [default]):
     readiness.models            (TOML only) [[]] list of {identifier, endpoint, family, api_key} to probe
     readiness.cache_s           AIGW_READINESS__CACHE_S           [10]
     readiness.timeout_s         AIGW_READINESS__TIMEOUT_S         [5]
+  OpenAI-compatible API (/v1/models, /v1/chat/completions, /v1/completions; see OPENAI_API.md)
+    openai_api.enabled          AIGW_OPENAI_API__ENABLED          [false]
+    openai_api.api_keys         AIGW_OPENAI_API__API_KEYS         [[]] client keys: a key or {name, key}
+    openai_api.api_keys_file    AIGW_OPENAI_API__API_KEYS_FILE    [unset] one key per line, or <name> <key>
+    openai_api.models           (TOML only) [[]] list of {name, identifier, endpoint,
+                                api_key | api_key_env | api_key_file, family}
   Upstream clients ([providers]; see duo-providers' README for every key)
     providers.*                 AIGW_PROVIDERS__*                 timeouts, retries, Azure api-version, Bedrock region/credentials
 

@@ -24,6 +24,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod model_selection;
+pub mod openai_api;
 pub mod routes;
 pub mod server;
 pub mod state;

@@ -54,6 +54,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     llm_log: LlmLogger,
     readiness: Readiness,
+    openai_api: crate::openai_api::OpenAiApi,
 }
 
 impl AppState {
@@ -71,6 +72,7 @@ impl AppState {
             .map_err(|e| StartError::Http(e.to_string()))?;
         let auth = Arc::new(Authenticator::new(&config.auth_config(), http)?);
         let models = Registry::new(config.providers.clone());
+        let openai_api = crate::openai_api::OpenAiApi::from_config(&config.openai_api)?;
         let readiness = Readiness::new(&config.readiness);
         let llm_log = LlmLogger::from_config(&config.logging)
             .map_err(|e| crate::config::ConfigError(format!("logging: {e}")))?;
@@ -82,6 +84,7 @@ impl AppState {
             auth,
             metrics: Arc::new(Metrics::new()),
             readiness,
+            openai_api,
         })))
     }
 
@@ -130,6 +133,11 @@ impl AppState {
 
     pub(crate) fn readiness(&self) -> &Readiness {
         &self.0.readiness
+    }
+
+    /// The OpenAI-compatible API's keys and models, resolved at start.
+    pub(crate) fn openai_api(&self) -> &crate::openai_api::OpenAiApi {
+        &self.0.openai_api
     }
 
     /// Resolves a prompt definition, mapping the registry's errors to the reference's statuses.

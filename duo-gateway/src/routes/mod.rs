@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(monitoring)
+        .merge(crate::openai_api::router(&state))
         .fallback(not_found)
         .layer(axum::middleware::map_response(json_rejections))
         .layer(DefaultBodyLimit::max(config.fastapi.body_limit_bytes))

@@ -1,0 +1,300 @@
+//! [`OpenAiError`]: every error of the OpenAI-compatible API, answered in OpenAI's shape
+//! `{"error": {"message", "type", "param", "code"}}`; model errors are mapped in one function,
+//! [`OpenAiError::upstream`].
+
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use duo_core::Error;
+
+use super::wire::{ErrorBody, ErrorDetail};
+
+const INVALID_REQUEST: &str = "invalid_request_error";
+const SERVER_ERROR: &str = "server_error";
+
+/// An error answered to an OpenAI client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAiError {
+    status: StatusCode,
+    message: String,
+    kind: &'static str,
+    param: Option<String>,
+    code: Option<&'static str>,
+    retry_after: Option<Duration>,
+}
+
+impl OpenAiError {
+    fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            kind,
+            param: None,
+            code: None,
+            retry_after: None,
+        }
+    }
+
+    fn code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    /// 400 `invalid_request_error` about the request field `param` (e.g. `messages[1].role`).
+    pub fn invalid(param: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::BAD_REQUEST, INVALID_REQUEST, message);
+        e.param = Some(param.into());
+        e
+    }
+
+    /// 400 `invalid_request_error` about the body as a whole (not JSON, not an object, …).
+    pub fn invalid_body(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, INVALID_REQUEST, message)
+    }
+
+    /// A body the server would not read (too large, not UTF-8 …), with axum's status.
+    pub fn rejected(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::new(status, INVALID_REQUEST, message)
+    }
+
+    /// 401: no bearer token.
+    pub fn missing_key() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            INVALID_REQUEST,
+            "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' with one \
+             of the keys the gateway's operator configured in openai_api.api_keys.",
+        )
+        .code("invalid_api_key")
+    }
+
+    /// 401: a bearer token that is not a configured key (never echoed).
+    pub fn invalid_key() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            INVALID_REQUEST,
+            "Incorrect API key provided. Ask the gateway's operator for a key.",
+        )
+        .code("invalid_api_key")
+    }
+
+    /// 404 `model_not_found` for a model name the config does not list.
+    pub fn model_not_found(model: &str) -> Self {
+        let mut e = Self::new(
+            StatusCode::NOT_FOUND,
+            INVALID_REQUEST,
+            format!(
+                "The model '{}' does not exist; GET /v1/models lists the models served here.",
+                shorten(model, 200)
+            ),
+        )
+        .code("model_not_found");
+        e.param = Some("model".into());
+        e
+    }
+
+    /// The answer to a failed model call: the one place model errors get their status.
+    ///
+    /// | error | status | `type` / `code` |
+    /// |---|---|---|
+    /// | rate limited | 429 + `Retry-After` | `requests` / `rate_limit_exceeded` |
+    /// | invalid request, upstream 400/413/422, content filter | 400 | `invalid_request_error` |
+    /// | connect failure, upstream 503 | 503 | `server_error` / `upstream_unavailable` |
+    /// | timeout, upstream 408/504 | 504 | `server_error` / `upstream_timeout` |
+    /// | gateway misconfiguration | 500 | `server_error` / `gateway_misconfigured` |
+    /// | anything else (upstream 5xx/401/403/404, broken or malformed stream) | 502 | `server_error` / `upstream_error` |
+    ///
+    /// Messages never carry the upstream's URL or credentials (the full error goes to the log).
+    #[must_use]
+    pub fn upstream(error: &Error) -> Self {
+        match error {
+            Error::RateLimited { retry_after, .. } => {
+                let mut e = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "requests",
+                    "The model server is rate limiting requests; try again later.",
+                )
+                .code("rate_limit_exceeded");
+                e.retry_after = *retry_after;
+                e
+            }
+            Error::InvalidRequest(message) => {
+                Self::new(StatusCode::BAD_REQUEST, INVALID_REQUEST, message.clone())
+            }
+            Error::ContentFiltered { .. } => Self::new(
+                StatusCode::BAD_REQUEST,
+                INVALID_REQUEST,
+                "The model's content filter refused this request.",
+            )
+            .code("content_filter"),
+            Error::UpstreamStatus {
+                status, message, ..
+            } if matches!(status, 400 | 413 | 422) => Self::new(
+                StatusCode::BAD_REQUEST,
+                INVALID_REQUEST,
+                format!(
+                    "The model server rejected the request (HTTP {status}): {}",
+                    shorten(message, 500)
+                ),
+            )
+            .code("upstream_rejected_request"),
+            Error::Connect { .. } | Error::UpstreamStatus { status: 503, .. } => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                SERVER_ERROR,
+                "The model server is unavailable; try again later.",
+            )
+            .code("upstream_unavailable"),
+            Error::Timeout { .. }
+            | Error::UpstreamStatus {
+                status: 408 | 504, ..
+            } => Self::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                SERVER_ERROR,
+                "The model server did not answer in time.",
+            )
+            .code("upstream_timeout"),
+            Error::Config(_) => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                SERVER_ERROR,
+                "The gateway cannot reach this model as configured; ask its operator.",
+            )
+            .code("gateway_misconfigured"),
+            other => {
+                let detail = match other.upstream_status() {
+                    Some(status) => format!(" (HTTP {status})"),
+                    None => String::new(),
+                };
+                Self::new(
+                    StatusCode::BAD_GATEWAY,
+                    SERVER_ERROR,
+                    format!("The model server failed{detail}."),
+                )
+                .code("upstream_error")
+            }
+        }
+    }
+
+    /// The HTTP status.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message sent to the client.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl IntoResponse for OpenAiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                message: &self.message,
+                kind: self.kind,
+                param: self.param.as_deref(),
+                code: self.code,
+            },
+        };
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let mut response = (
+            self.status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response();
+        if let Some(after) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+}
+
+/// `text` cut to at most `max` bytes (at a character boundary), with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &text[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use duo_core::TimeoutPhase;
+
+    fn mapped(e: &Error) -> (u16, &'static str, Option<&'static str>, Option<u64>) {
+        let m = OpenAiError::upstream(e);
+        (
+            m.status.as_u16(),
+            m.kind,
+            m.code,
+            m.retry_after.map(|d| d.as_secs()),
+        )
+    }
+
+    #[test]
+    fn model_errors_map_to_openai_statuses() {
+        let up = |s| Error::from_status("vLLM at http://10.0.0.5/v1", s, "msg", None);
+        let limited = Error::from_status("u", 429, "slow", Some(Duration::from_secs(7)));
+        assert_eq!(
+            mapped(&limited),
+            (429, "requests", Some("rate_limit_exceeded"), Some(7))
+        );
+        assert_eq!(mapped(&up(500)).0, 502);
+        assert_eq!(mapped(&up(401)).0, 502);
+        assert_eq!(mapped(&up(404)).0, 502);
+        assert_eq!(mapped(&up(503)).0, 503);
+        assert_eq!(mapped(&up(504)).0, 504);
+        assert_eq!(mapped(&up(400)).0, 400);
+        let timeout = Error::Timeout {
+            upstream: "u".into(),
+            phase: TimeoutPhase::FirstByte,
+            after: Duration::from_secs(1),
+        };
+        assert_eq!(
+            mapped(&timeout),
+            (504, SERVER_ERROR, Some("upstream_timeout"), None)
+        );
+        let connect = Error::Connect {
+            upstream: "u".into(),
+            message: "refused".into(),
+        };
+        assert_eq!(mapped(&connect).0, 503);
+        assert_eq!(mapped(&Error::Config("x".into())).0, 500);
+        assert_eq!(mapped(&Error::InvalidRequest("bad".into())).0, 400);
+        let broken = Error::BrokenStream {
+            upstream: "u".into(),
+            message: "cut".into(),
+        };
+        assert_eq!(
+            mapped(&broken),
+            (502, SERVER_ERROR, Some("upstream_error"), None)
+        );
+    }
+
+    #[test]
+    fn messages_do_not_reveal_the_upstream() {
+        let e = Error::from_status("vLLM at http://10.0.0.5/v1", 500, "internal", None);
+        let m = OpenAiError::upstream(&e);
+        assert!(!m.message.contains("10.0.0.5"), "{}", m.message);
+        assert_eq!(m.message, "The model server failed (HTTP 500).");
+    }
+
+    #[test]
+    fn long_texts_are_shortened_at_char_boundaries() {
+        assert_eq!(shorten("abc", 5), "abc");
+        assert_eq!(shorten("ééé", 3), "é…");
+    }
+}

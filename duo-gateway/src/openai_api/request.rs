@@ -1,0 +1,478 @@
+//! OpenAI request bodies → a duo-core [`ModelRequest`], with OpenAI-style 400s that name the
+//! field at fault (`param`).
+
+use duo_core::{GenerationParams, Message, ModelRequest, Prompt, Role};
+use serde::de::DeserializeOwned;
+
+use super::error::OpenAiError;
+use super::wire::{
+    ChatCompletionRequest, CompletionRequest, MessageContent, PromptInput, Stop, StreamOptions,
+};
+
+/// A validated request: which model, what to ask, and how to answer.
+#[derive(Debug)]
+pub(crate) struct Parsed {
+    /// The model's name as the client sent it.
+    pub model: String,
+    /// What to send upstream.
+    pub request: ModelRequest,
+    /// Answer as server-sent events.
+    pub stream: bool,
+    /// Add the usage chunk to the stream.
+    pub include_usage: bool,
+}
+
+/// Parses a JSON body; errors name the field (`messages[0].content`) in `param`.
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, OpenAiError> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => {
+            return Err(OpenAiError::invalid_body(
+                "The request body is empty; expected a JSON object.",
+            ));
+        }
+        // serde would read a top-level array as a struct's fields by position
+        Some(b'{') => {}
+        Some(_) => {
+            return Err(OpenAiError::invalid_body(
+                "The request body must be a JSON object.",
+            ));
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return OpenAiError::invalid_body(format!(
+                "The request body is not valid JSON: {inner}"
+            ));
+        }
+        let message = inner.to_string();
+        // serde reports a missing field at its parent: name the field itself
+        if let Some(field) = missing_field(&message) {
+            let param = if path == "." {
+                field.to_owned()
+            } else {
+                format!("{path}.{field}")
+            };
+            let message = format!("Missing required parameter: '{param}'.");
+            return OpenAiError::invalid(param, message);
+        }
+        let param = path;
+        if param == "." {
+            return OpenAiError::invalid_body(format!("Invalid request body: {message}"));
+        }
+        OpenAiError::invalid(
+            param.clone(),
+            format!("Invalid value for '{param}': {message}"),
+        )
+    })?;
+    de.end().map_err(|e| {
+        OpenAiError::invalid_body(format!("The request body is not valid JSON: {e}"))
+    })?;
+    Ok(value)
+}
+
+/// `x` of serde's "missing field `x`" message.
+fn missing_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split('`').next()
+}
+
+/// Validates a chat request and maps it to a [`Prompt::Chat`].
+pub(crate) fn chat(r: ChatCompletionRequest) -> Result<Parsed, OpenAiError> {
+    only_one(r.n, "n")?;
+    if r.tools.as_ref().is_some_and(|t| !t.is_empty()) {
+        return Err(unsupported("tools", "Tool calling"));
+    }
+    if r.functions.as_ref().is_some_and(|f| !f.is_empty()) {
+        return Err(unsupported("functions", "Function calling"));
+    }
+    if r.logprobs == Some(true) {
+        return Err(unsupported("logprobs", "Log probabilities"));
+    }
+    if r.messages.is_empty() {
+        return Err(OpenAiError::invalid(
+            "messages",
+            "'messages' must contain at least one message.",
+        ));
+    }
+    let mut messages = Vec::with_capacity(r.messages.len());
+    for (i, m) in r.messages.into_iter().enumerate() {
+        let role = match m.role.as_str() {
+            "system" | "developer" => Role::System,
+            "user" => Role::User,
+            "assistant" => Role::Assistant,
+            "tool" | "function" => {
+                return Err(OpenAiError::invalid(
+                    format!("messages[{i}].role"),
+                    format!(
+                        "Messages with role '{}' are not supported: this gateway does not serve tool calls.",
+                        m.role
+                    ),
+                ));
+            }
+            other => {
+                return Err(OpenAiError::invalid(
+                    format!("messages[{i}].role"),
+                    format!(
+                        "Invalid value '{}' for 'messages[{i}].role': expected system, developer, user or assistant.",
+                        other.chars().take(50).collect::<String>()
+                    ),
+                ));
+            }
+        };
+        let content = match m.content {
+            Some(MessageContent::Text(text)) => text,
+            Some(MessageContent::Parts(parts)) => {
+                let mut text = String::new();
+                for (j, part) in parts.into_iter().enumerate() {
+                    match (part.kind.as_str(), part.text) {
+                        ("text", Some(t)) => {
+                            if !text.is_empty() {
+                                text.push('\n');
+                            }
+                            text.push_str(&t);
+                        }
+                        ("text", None) => {
+                            return Err(OpenAiError::invalid(
+                                format!("messages[{i}].content[{j}].text"),
+                                "A text content part needs 'text'.",
+                            ));
+                        }
+                        _ => {
+                            return Err(OpenAiError::invalid(
+                                format!("messages[{i}].content[{j}].type"),
+                                "Only text content parts are supported.",
+                            ));
+                        }
+                    }
+                }
+                text
+            }
+            None if role == Role::Assistant => String::new(),
+            None => {
+                return Err(OpenAiError::invalid(
+                    format!("messages[{i}].content"),
+                    format!(
+                        "'messages[{i}].content' is required for {} messages.",
+                        m.role
+                    ),
+                ));
+            }
+        };
+        messages.push(Message::new(role, content));
+    }
+    let max_tokens = match (r.max_completion_tokens, r.max_tokens) {
+        (Some(n), _) => Some((n, "max_completion_tokens")),
+        (None, Some(n)) => Some((n, "max_tokens")),
+        (None, None) => None,
+    };
+    let params = params(max_tokens, r.temperature, r.top_p, r.stop)?;
+    let (stream, include_usage) = streaming(r.stream, r.stream_options)?;
+    Ok(Parsed {
+        model: r.model,
+        request: ModelRequest::new(Prompt::Chat(messages)).with_params(params),
+        stream,
+        include_usage,
+    })
+}
+
+/// Validates a completions request and maps it to a [`Prompt::Text`] (or a
+/// [`Prompt::FillInTheMiddle`] when it has a `suffix`).
+pub(crate) fn completion(r: CompletionRequest) -> Result<Parsed, OpenAiError> {
+    only_one(r.n, "n")?;
+    only_one(r.best_of, "best_of")?;
+    if r.echo == Some(true) {
+        return Err(unsupported("echo", "Echoing the prompt"));
+    }
+    if r.logprobs.is_some_and(|n| n > 0) {
+        return Err(unsupported("logprobs", "Log probabilities"));
+    }
+    let prompt = match r.prompt {
+        Some(PromptInput::One(p)) => p,
+        Some(PromptInput::Many(mut batch)) if batch.len() == 1 => batch.remove(0),
+        Some(PromptInput::Many(_)) => {
+            return Err(OpenAiError::invalid(
+                "prompt",
+                "Send one prompt per request: batches of prompts are not supported.",
+            ));
+        }
+        None => {
+            return Err(OpenAiError::invalid("prompt", "'prompt' is required."));
+        }
+    };
+    let prompt = match r.suffix {
+        Some(suffix) if !suffix.is_empty() => Prompt::FillInTheMiddle {
+            prefix: prompt,
+            suffix,
+        },
+        _ => Prompt::Text(prompt),
+    };
+    let params = params(
+        r.max_tokens.map(|n| (n, "max_tokens")),
+        r.temperature,
+        r.top_p,
+        r.stop,
+    )?;
+    let (stream, include_usage) = streaming(r.stream, r.stream_options)?;
+    Ok(Parsed {
+        model: r.model,
+        request: ModelRequest::new(prompt).with_params(params),
+        stream,
+        include_usage,
+    })
+}
+
+fn only_one(value: Option<u32>, param: &str) -> Result<(), OpenAiError> {
+    match value {
+        Some(n) if n != 1 => Err(OpenAiError::invalid(
+            param,
+            format!("Only {param}=1 is supported (got {n})."),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn unsupported(param: &str, what: &str) -> OpenAiError {
+    OpenAiError::invalid(
+        param,
+        format!("{what} is not supported by this gateway ('{param}')."),
+    )
+}
+
+fn params(
+    max_tokens: Option<(u32, &str)>,
+    temperature: Option<f32>,
+    top_p: Option<f32>,
+    stop: Option<Stop>,
+) -> Result<GenerationParams, OpenAiError> {
+    if let Some((0, param)) = max_tokens {
+        return Err(OpenAiError::invalid(
+            param,
+            format!("'{param}' must be at least 1."),
+        ));
+    }
+    if let Some(t) = temperature
+        && !(0.0..=2.0).contains(&t)
+    {
+        return Err(OpenAiError::invalid(
+            "temperature",
+            format!("'temperature' must be between 0 and 2 (got {t})."),
+        ));
+    }
+    if let Some(p) = top_p
+        && !(0.0..=1.0).contains(&p)
+    {
+        return Err(OpenAiError::invalid(
+            "top_p",
+            format!("'top_p' must be between 0 and 1 (got {p})."),
+        ));
+    }
+    let stop = match stop {
+        None => Vec::new(),
+        Some(Stop::One(s)) => vec![s],
+        Some(Stop::Many(list)) => list,
+    };
+    if let Some(i) = stop.iter().position(String::is_empty) {
+        return Err(OpenAiError::invalid(
+            format!("stop[{i}]"),
+            "Stop sequences must not be empty.",
+        ));
+    }
+    Ok(GenerationParams {
+        max_tokens: max_tokens.map(|(n, _)| n),
+        temperature,
+        top_p,
+        stop,
+        timeout: None,
+    })
+}
+
+fn streaming(
+    stream: Option<bool>,
+    options: Option<StreamOptions>,
+) -> Result<(bool, bool), OpenAiError> {
+    let stream = stream.unwrap_or(false);
+    match options {
+        Some(_) if !stream => Err(OpenAiError::invalid(
+            "stream_options",
+            "'stream_options' is only allowed when 'stream' is true.",
+        )),
+        Some(o) => Ok((stream, o.include_usage.unwrap_or(false))),
+        None => Ok((stream, false)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::response::IntoResponse;
+    use serde_json::{Value, json};
+
+    fn error_of(result: Result<Parsed, OpenAiError>) -> Value {
+        let response = result.unwrap_err().into_response();
+        assert_eq!(response.status().as_u16(), 400);
+        let body = futures::executor::block_on(axum::body::to_bytes(response.into_body(), 1 << 16));
+        serde_json::from_slice(&body.unwrap()).unwrap()
+    }
+
+    fn chat_json(v: &Value) -> Result<Parsed, OpenAiError> {
+        chat(parse_json(v.to_string().as_bytes())?)
+    }
+
+    fn completion_json(v: &Value) -> Result<Parsed, OpenAiError> {
+        completion(parse_json(v.to_string().as_bytes())?)
+    }
+
+    #[test]
+    fn chat_maps_messages_and_params() {
+        let p = chat_json(&json!({
+            "model": "m", "messages": [
+                {"role": "developer", "content": "be brief"},
+                {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+                {"role": "assistant", "content": null},
+                {"role": "user", "content": "c"}],
+            "max_tokens": 5, "max_completion_tokens": 9, "temperature": 0.5, "top_p": 0.9,
+            "stop": "END", "stream": true, "stream_options": {"include_usage": true}
+        }))
+        .unwrap();
+        assert_eq!(p.model, "m");
+        assert!(p.stream && p.include_usage);
+        assert_eq!(
+            p.request.prompt,
+            Prompt::Chat(vec![
+                Message::system("be brief"),
+                Message::user("a\nb"),
+                Message::assistant(""),
+                Message::user("c"),
+            ])
+        );
+        assert_eq!(p.request.params.max_tokens, Some(9));
+        assert_eq!(p.request.params.temperature, Some(0.5));
+        assert_eq!(p.request.params.top_p, Some(0.9));
+        assert_eq!(p.request.params.stop, ["END"]);
+    }
+
+    #[test]
+    fn completions_map_prompt_suffix_and_stop_lists() {
+        let p =
+            completion_json(&json!({"model": "m", "prompt": ["def f("], "stop": ["\n\n", "#"]}))
+                .unwrap();
+        assert_eq!(p.request.prompt, Prompt::Text("def f(".into()));
+        assert_eq!(p.request.params.stop, ["\n\n", "#"]);
+        assert!(!p.stream);
+        let p =
+            completion_json(&json!({"model": "m", "prompt": "a", "suffix": "b", "max_tokens": 3}))
+                .unwrap();
+        assert_eq!(
+            p.request.prompt,
+            Prompt::FillInTheMiddle {
+                prefix: "a".into(),
+                suffix: "b".into()
+            }
+        );
+        assert_eq!(p.request.params.max_tokens, Some(3));
+    }
+
+    #[test]
+    fn bad_fields_are_named_in_param() {
+        let cases = [
+            (json!({"messages": []}), "model"),
+            (json!({"model": "m"}), "messages"),
+            (json!({"model": "m", "messages": []}), "messages"),
+            (
+                json!({"model": "m", "messages": [{"role": "user"}]}),
+                "messages[0].content",
+            ),
+            (
+                json!({"model": "m", "messages": [{"content": "x"}]}),
+                "messages[0].role",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "robot", "content": "x"}]}),
+                "messages[0].role",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "tool", "content": "x"}]}),
+                "messages[0].role",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": 5}]}),
+                "messages[0].content",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]}),
+                "messages[0].content[0].type",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": 3}),
+                "temperature",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "top_p": -1}),
+                "top_p",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "max_tokens": "many"}),
+                "max_tokens",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "max_completion_tokens": 0}),
+                "max_completion_tokens",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "n": 2}),
+                "n",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [{}]}),
+                "tools",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "stop": ["a", ""]}),
+                "stop[1]",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "stream_options": {"include_usage": true}}),
+                "stream_options",
+            ),
+        ];
+        for (body, param) in cases {
+            let e = error_of(chat_json(&body));
+            assert_eq!(e["error"]["param"], param, "{body}: {e}");
+            assert_eq!(e["error"]["type"], "invalid_request_error");
+        }
+        let cases = [
+            (json!({"model": "m"}), "prompt"),
+            (json!({"model": "m", "prompt": ["a", "b"]}), "prompt"),
+            (json!({"model": "m", "prompt": [1, 2]}), "prompt"),
+            (json!({"model": "m", "prompt": "a", "echo": true}), "echo"),
+            (
+                json!({"model": "m", "prompt": "a", "best_of": 3}),
+                "best_of",
+            ),
+        ];
+        for (body, param) in cases {
+            let e = error_of(completion_json(&body));
+            assert_eq!(e["error"]["param"], param, "{body}: {e}");
+        }
+    }
+
+    #[test]
+    fn broken_bodies_are_400_without_param() {
+        for body in [
+            "",
+            "  ",
+            "{",
+            "[1]",
+            "{\"model\": \"m\", \"messages\": []} x",
+        ] {
+            let e = error_of(
+                parse_json::<ChatCompletionRequest>(body.as_bytes()).map(|_| unreachable!()),
+            );
+            assert_eq!(e["error"]["param"], Value::Null, "{body}: {e}");
+            assert_eq!(e["error"]["code"], Value::Null);
+        }
+    }
+}
