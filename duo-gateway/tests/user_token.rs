@@ -236,3 +236,48 @@ async fn the_user_header_is_required_and_a_signing_key_must_be_configured() {
         (500, json!({"detail": "Failed to generate JWT"}))
     );
 }
+
+#[tokio::test]
+async fn with_auth_bypassed_the_context_headers_name_the_user_and_instance() {
+    let mut cfg = config();
+    cfg.self_signed_jwt.signing_key = Some(Secret::new(SIGNING_KEY));
+    let gw = start(cfg).await;
+    let url = gw.url("/v1/code/user_access_token");
+    let send = |headers: &[(&str, &str)]| {
+        let mut rb = client().post(&url);
+        for (name, value) in headers {
+            rb = rb.header(*name, *value);
+        }
+        rb.send()
+    };
+    let all = [
+        ("X-Gitlab-Global-User-Id", USER),
+        ("X-Gitlab-Instance-Id", INSTANCE_ID),
+        ("X-Gitlab-Realm", REALM),
+    ];
+    for (missing, header) in all.iter().enumerate() {
+        let partial: Vec<_> = all
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != missing)
+            .map(|(_, h)| *h)
+            .collect();
+        let res = send(&partial).await.unwrap();
+        assert_eq!(res.status(), 400, "without {}", header.0);
+        assert_eq!(
+            res.json::<Value>().await.unwrap(),
+            json!({"detail": format!("Missing {} header", header.0)})
+        );
+    }
+    let res = send(&all).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let minted: Value = res.json().await.unwrap();
+    let c = claims(minted["token"].as_str().unwrap());
+    assert_eq!(c["sub"], USER);
+    assert_eq!(c["gitlab_instance_id"], INSTANCE_ID);
+    assert_eq!(
+        c["scopes"],
+        json!(["complete_code", "ai_gateway_model_provider_proxy"]),
+        "the debug caller holds every scope"
+    );
+}
