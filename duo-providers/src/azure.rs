@@ -84,6 +84,7 @@ impl AzureOpenAiModel {
                 chat_url: url(&["chat", "completions"])?,
                 model_field: None,
                 stop_limit: Some(4),
+                continue_prefill: false,
             },
             deployment,
         })

@@ -364,3 +364,30 @@ async fn credentials_in_the_url_never_reach_messages_and_bad_urls_are_refused() 
     let err = OpenAiCompatibleModel::new(&http(), &no_url, &OpenAiSettings::default()).unwrap_err();
     assert!(err.to_string().contains("needs an endpoint URL"), "{err}");
 }
+
+#[tokio::test]
+async fn a_trailing_assistant_turn_is_continued_on_vllm_but_not_on_openai() {
+    let fake = FakeOpenAi::start().await;
+    let prefill = ModelRequest::new(Prompt::Chat(vec![
+        duo_core::Message::user("Say hi"),
+        duo_core::Message::assistant("Thought: I will"),
+    ]));
+    model(&fake, None).generate(&prefill).await.unwrap();
+    let req = fake.last_request().unwrap();
+    assert_eq!(req.body["continue_final_message"], json!(true));
+    assert_eq!(req.body["add_generation_prompt"], json!(false));
+
+    let plain = ModelRequest::new(Prompt::Chat(vec![duo_core::Message::user("Say hi")]));
+    model(&fake, None).generate(&plain).await.unwrap();
+    let req = fake.last_request().unwrap();
+    assert!(req.body.get("continue_final_message").is_none());
+
+    let ep = endpoint("openai/gpt-4o", &fake.url(), Some("k"));
+    let openai = OpenAiCompatibleModel::new(&http(), &ep, &OpenAiSettings::default()).unwrap();
+    openai.generate(&prefill).await.unwrap();
+    let req = fake.last_request().unwrap();
+    assert!(
+        req.body.get("continue_final_message").is_none(),
+        "OpenAI rejects the field"
+    );
+}

@@ -27,6 +27,9 @@ pub(crate) struct OpenAiClient {
     pub model_field: Option<String>,
     /// At most this many stop sequences are sent (OpenAI and Azure accept four).
     pub stop_limit: Option<usize>,
+    /// Whether a chat ending in an assistant turn asks the server to continue that turn
+    /// (vLLM's `continue_final_message`); OpenAI and Azure reject the field.
+    pub continue_prefill: bool,
 }
 
 /// Parses a base URL given in a model endpoint; only `http` and `https` are accepted.
@@ -108,6 +111,8 @@ impl OpenAiClient {
             stream_options: stream.then_some(StreamOptions {
                 include_usage: true,
             }),
+            continue_final_message: None,
+            add_generation_prompt: None,
         };
         let url = match &request.prompt {
             Prompt::Text(text) => {
@@ -121,6 +126,14 @@ impl OpenAiClient {
             }
             Prompt::Chat(messages) => {
                 body.messages = Some(messages);
+                if self.continue_prefill
+                    && messages
+                        .last()
+                        .is_some_and(|m| m.role == duo_core::Role::Assistant)
+                {
+                    body.continue_final_message = Some(true);
+                    body.add_generation_prompt = Some(false);
+                }
                 &self.chat_url
             }
             _ => {

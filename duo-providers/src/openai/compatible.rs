@@ -73,6 +73,7 @@ impl OpenAiCompatibleModel {
                 chat_url: join(&base, &["chat", "completions"])?,
                 model_field: Some(model.clone()),
                 stop_limit: is_openai.then_some(4),
+                continue_prefill: !is_openai,
             },
             models_url: join(&base, &["models"])?,
             model,

@@ -27,6 +27,12 @@ pub(crate) struct RequestBody<'a> {
     pub stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
+    /// vLLM: continue the trailing assistant message instead of starting a new turn.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continue_final_message: Option<bool>,
+    /// vLLM: must be false when `continue_final_message` is true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub add_generation_prompt: Option<bool>,
 }
 
 /// `stream_options`: we always ask for the final usage chunk.
@@ -225,6 +231,8 @@ mod tests {
             stream_options: Some(StreamOptions {
                 include_usage: true,
             }),
+            continue_final_message: None,
+            add_generation_prompt: None,
         };
         assert_eq!(
             serde_json::to_string(&body).unwrap(),
