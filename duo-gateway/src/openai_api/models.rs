@@ -230,6 +230,11 @@ mod tests {
         m.api_key_env = Some("DUO_TEST_UNSET_VAR_FOR_KEYS".into());
         assert!(err(&[m.clone()]).contains("at most one"));
         m.api_key = None;
+        let mut from_env = m.clone();
+        from_env.api_key_env = Some("CARGO_PKG_NAME".into()); // set by cargo for its tests
+        let models = Models::resolve(&[from_env]).unwrap();
+        let key = models.get("a").unwrap().endpoint.api_key().cloned();
+        assert_eq!(key.as_ref().map(Secret::expose), Some("duo-gateway"));
         let e = err(&[m.clone()]);
         assert!(e.contains("openai_api.models[0].api_key_env"), "{e}");
         assert!(e.contains("DUO_TEST_UNSET_VAR_FOR_KEYS"), "{e}");

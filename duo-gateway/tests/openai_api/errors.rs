@@ -71,6 +71,14 @@ async fn openai_keys_and_gitlab_auth_are_separate() {
         "GitLab's shape: {}",
         a.body
     );
+    // GitLab's /v1/chat/{chat_invokable} sits next to /v1/chat/completions, behind GitLab's auth
+    let a = post(&s, "/v1/chat/explain_code", Some(stand::KEY), &json!({})).await;
+    assert_eq!(a.status, 401, "{}", a.body);
+    assert!(
+        a.body.get("error").is_some_and(Value::is_string),
+        "{}",
+        a.body
+    );
 }
 
 #[tokio::test]
