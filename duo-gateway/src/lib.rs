@@ -7,7 +7,10 @@
 //! - [`router`] gives the API as an axum `Router` to mount in your own app;
 //!   [`serve`] runs it from a [`Config`] until SIGTERM, with a grace period for running streams.
 //! - Routes: `POST /v2/code/completions` (alias `/v2/completions`), `POST /v2/code/generations`,
-//!   `POST /v1/prompts/{prompt_id}`, `POST /v2/prompts/{prompt_id}`, `GET /monitoring/healthz`,
+//!   `POST /v3/code/completions`, `POST /v4/code/suggestions`, `POST /v1/prompts/{prompt_id}`,
+//!   `POST /v2/prompts/{prompt_id}`, `POST /v2/chat/agent`, the deprecated `POST /v1/chat/{name}`,
+//!   `POST /v1/code/user_access_token`, the OpenAI-compatible `GET /v1/models`,
+//!   `POST /v1/chat/completions` and `POST /v1/completions`, `GET /monitoring/healthz`,
 //!   `GET /monitoring/ready`, and `GET /metrics` on the metrics port.
 //! - Auth: GitLab instance JWTs (OIDC discovery), the gateway's own tokens, or an explicit bypass
 //!   for development ([`auth`]).
