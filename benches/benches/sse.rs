@@ -52,7 +52,8 @@ fn reads_per_event(body: &[u8]) -> Vec<Bytes> {
 }
 
 fn decode(pieces: &[Bytes]) -> usize {
-    let body = futures::stream::iter(pieces.to_vec().into_iter().map(Ok::<_, std::io::Error>));
+    let owned: Vec<Bytes> = pieces.to_vec(); // the decoder takes a 'static stream
+    let body = futures::stream::iter(owned.into_iter().map(Ok::<_, std::io::Error>));
     let upstream: Arc<str> = Arc::from("vLLM at http://bench/v1");
     futures::executor::block_on(decode_sse(body, upstream).fold(0, |n, e| async move {
         match e {

@@ -28,8 +28,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/code/completions", post(code_suggestions::completions))
         .route("/v2/completions", post(code_suggestions::completions))
         .route("/v2/code/generations", post(code_suggestions::generations))
-        .route("/v3/code/completions", post(code_suggestions::v3_completions))
-        .route("/v4/code/suggestions", post(code_suggestions::v4_suggestions))
+        .route(
+            "/v3/code/completions",
+            post(code_suggestions::v3_completions),
+        )
+        .route(
+            "/v4/code/suggestions",
+            post(code_suggestions::v4_suggestions),
+        )
         .route(
             "/v1/code/user_access_token",
             post(user_token::user_access_token),

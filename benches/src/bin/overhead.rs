@@ -1,0 +1,180 @@
+//! End-to-end overhead of the gateway: the same completion asked of a fixed-answer upstream
+//! directly and through the gateway, latency percentiles at concurrency 1 and throughput at
+//! concurrency 32.
+//!
+//! ```sh
+//! cargo run --release -p duo-benches --bin overhead -- [REQUESTS] [SECONDS]
+//! ```
+//!
+//! Everything runs in this process on loopback, each part on its own runtime: the upstream (the
+//! gateway's demo stand-in speaking vLLM's protocol, one thread), the gateway (two worker
+//! threads, JSON request logging to a sink), and the load generator (one thread, one pooled
+//! client). The figures therefore include the gateway's full path: HTTP parsing, auth bypass,
+//! validation, prompt rendering, the upstream call over a pooled connection, response
+//! serialization and the request log line.
+
+use std::error::Error;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use serde_json::{Value, json};
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, BoxError> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()?)
+}
+
+fn main() -> Result<(), BoxError> {
+    let mut args = std::env::args().skip(1);
+    let requests: u64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(5000);
+    let seconds: u64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(5);
+
+    let sink = duo_logging::subscriber(&duo_logging::LoggingConfig::default(), std::io::sink)?;
+    tracing::subscriber::set_global_default(sink)?;
+
+    let upstream_rt = runtime(1)?;
+    let upstream = upstream_rt.block_on(duo_gateway::demo::start_stand_in())?;
+
+    let gateway_rt = runtime(2)?;
+    let mut config = duo_gateway::Config::default();
+    config.fastapi.api_host = "127.0.0.1".into();
+    config.fastapi.api_port = 0;
+    config.fastapi.metrics_port = 0;
+    config.custom_models.enabled = true;
+    config.auth.bypass_external = true;
+    let gateway = gateway_rt.block_on(duo_gateway::Gateway::bind(config))?;
+    let gateway_url = format!("http://{}", gateway.api_addr()?);
+    gateway_rt.spawn(gateway.run(std::future::pending()));
+
+    let client_rt = runtime(1)?;
+    client_rt.block_on(async move {
+        let client = reqwest::Client::builder().tcp_nodelay(true).build()?;
+        let direct = Target {
+            url: format!("{upstream}/chat/completions"),
+            body: json!({"model": duo_gateway::demo::STAND_IN_MODEL, "stream": false, "max_tokens": 64,
+                         "messages": [{"role": "user", "content": "<s>[SUFFIX]\n[PREFIX]def add(a, b):\n    "}]}),
+        };
+        let through = Target {
+            url: format!("{gateway_url}/v2/code/completions"),
+            body: json!({"prompt_version": 1, "current_file": {"file_name": "main.py",
+                          "content_above_cursor": "def add(a, b):\n    ", "content_below_cursor": "\n"},
+                         "model_provider": "litellm", "model_name": "mistral", "model_endpoint": upstream,
+                         "model_identifier": format!("custom_openai/{}", duo_gateway::demo::STAND_IN_MODEL)}),
+        };
+        for t in [&direct, &through] {
+            t.check(&client).await?;
+        }
+        println!("duo overhead benchmark: {requests} sequential requests per target, then {seconds} s at concurrency 32");
+        println!("upstream: {upstream} (fixed answer)   gateway: {gateway_url} (POST /v2/code/completions, mistral chat prompt)\n");
+        let d1 = direct.latency(&client, requests).await?;
+        let g1 = through.latency(&client, requests).await?;
+        println!("{:<26} {:>9} {:>9} {:>9} {:>9}", "c=1 latency (µs)", "p50", "p90", "p99", "p99.9");
+        for (name, h) in [("direct to upstream", &d1), ("through the gateway", &g1)] {
+            println!(
+                "{name:<26} {:>9} {:>9} {:>9} {:>9}",
+                h.value_at_quantile(0.5), h.value_at_quantile(0.9), h.value_at_quantile(0.99), h.value_at_quantile(0.999)
+            );
+        }
+        println!(
+            "{:<26} {:>9} {:>9} {:>9} {:>9}\n",
+            "added by the gateway",
+            g1.value_at_quantile(0.5).saturating_sub(d1.value_at_quantile(0.5)),
+            g1.value_at_quantile(0.9).saturating_sub(d1.value_at_quantile(0.9)),
+            g1.value_at_quantile(0.99).saturating_sub(d1.value_at_quantile(0.99)),
+            g1.value_at_quantile(0.999).saturating_sub(d1.value_at_quantile(0.999)),
+        );
+        let dt = direct.throughput(&client, 32, Duration::from_secs(seconds)).await;
+        let gt = through.throughput(&client, 32, Duration::from_secs(seconds)).await;
+        println!("{:<26} {:>12} {:>9}", "c=32 throughput", "req/s", "errors");
+        println!("{:<26} {:>12.0} {:>9}", "direct to upstream", dt.0, dt.1);
+        println!("{:<26} {:>12.0} {:>9}", "through the gateway", gt.0, gt.1);
+        println!("\nprocess RSS after the run (upstream + gateway + load generator): {} MB", rss_mb());
+        Ok::<(), BoxError>(())
+    })?;
+    Ok(())
+}
+
+struct Target {
+    url: String,
+    body: Value,
+}
+
+impl Target {
+    async fn send(&self, client: &reqwest::Client) -> Result<(), BoxError> {
+        let res = client.post(&self.url).json(&self.body).send().await?;
+        if !res.status().is_success() {
+            return Err(format!("{} answered {}", self.url, res.status()).into());
+        }
+        res.bytes().await?;
+        Ok(())
+    }
+
+    async fn check(&self, client: &reqwest::Client) -> Result<(), BoxError> {
+        for _ in 0..200 {
+            self.send(client).await?;
+        }
+        Ok(())
+    }
+
+    async fn latency(&self, client: &reqwest::Client, n: u64) -> Result<Histogram<u64>, BoxError> {
+        let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+        for _ in 0..n {
+            let start = Instant::now();
+            self.send(client).await?;
+            h.record(u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX))?;
+        }
+        Ok(h)
+    }
+
+    async fn throughput(
+        &self,
+        client: &reqwest::Client,
+        concurrency: usize,
+        period: Duration,
+    ) -> (f64, u64) {
+        let done = Arc::new(AtomicU64::new(0));
+        let errors = Arc::new(AtomicU64::new(0));
+        let deadline = Instant::now() + period;
+        let mut tasks = Vec::new();
+        for _ in 0..concurrency {
+            let (client, url, body) = (client.clone(), self.url.clone(), self.body.clone());
+            let (done, errors) = (Arc::clone(&done), Arc::clone(&errors));
+            tasks.push(tokio::spawn(async move {
+                let t = Target { url, body };
+                while Instant::now() < deadline {
+                    match t.send(&client).await {
+                        Ok(()) => done.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => errors.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            }));
+        }
+        let start = Instant::now();
+        for t in tasks {
+            let _ = t.await;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        #[allow(clippy::cast_precision_loss)]
+        let rate = done.load(Ordering::Relaxed) as f64 / secs;
+        (rate, errors.load(Ordering::Relaxed))
+    }
+}
+
+fn rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<u64>().ok())
+            })
+        })
+        .map_or(0, |kb| kb / 1024)
+}
