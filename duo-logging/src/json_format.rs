@@ -7,6 +7,7 @@
 
 use std::cell::RefCell;
 use std::fmt::{self, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
@@ -120,24 +121,50 @@ const fn level_name(level: Level) -> &'static str {
     }
 }
 
-/// ISO 8601 UTC with microseconds, e.g. `2026-01-31T12:00:00.123456Z`.
+thread_local! {
+    /// The last second formatted on this thread and its `YYYY-MM-DDTHH:MM:SS` text.
+    static SECOND: RefCell<(u64, [u8; 19])> = const { RefCell::new((u64::MAX, [b'0'; 19])) };
+}
+
+/// ISO 8601 UTC with microseconds, e.g. `2026-01-31T12:00:00.123456Z`. The date and time up to
+/// the second is formatted once per second per thread.
 fn write_timestamp(w: &mut impl Write) -> fmt::Result {
-    let now = time::OffsetDateTime::now_utc();
-    let year = u64::try_from(now.year()).unwrap_or(0);
-    write_padded(w, year, 4)?;
-    w.write_char('-')?;
-    write_padded(w, u64::from(u8::from(now.month())), 2)?;
-    w.write_char('-')?;
-    write_padded(w, u64::from(now.day()), 2)?;
-    w.write_char('T')?;
-    write_padded(w, u64::from(now.hour()), 2)?;
-    w.write_char(':')?;
-    write_padded(w, u64::from(now.minute()), 2)?;
-    w.write_char(':')?;
-    write_padded(w, u64::from(now.second()), 2)?;
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let (secs, micros) = (since_epoch.as_secs(), since_epoch.subsec_micros());
+    SECOND.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.0 != secs {
+            let mut text = String::with_capacity(19);
+            write_date_time(&mut text, secs)?;
+            let bytes: [u8; 19] = text.as_bytes().try_into().map_err(|_| fmt::Error)?;
+            *cached = (secs, bytes);
+        }
+        w.write_str(std::str::from_utf8(&cached.1).map_err(|_| fmt::Error)?)
+    })?;
     w.write_char('.')?;
-    write_padded(w, u64::from(now.microsecond()), 6)?;
+    write_padded(w, u64::from(micros), 6)?;
     w.write_char('Z')
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a Unix time.
+fn write_date_time(w: &mut impl Write, unix_secs: u64) -> fmt::Result {
+    let t = i64::try_from(unix_secs)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    write_padded(w, u64::try_from(t.year()).unwrap_or(0), 4)?;
+    w.write_char('-')?;
+    write_padded(w, u64::from(u8::from(t.month())), 2)?;
+    w.write_char('-')?;
+    write_padded(w, u64::from(t.day()), 2)?;
+    w.write_char('T')?;
+    write_padded(w, u64::from(t.hour()), 2)?;
+    w.write_char(':')?;
+    write_padded(w, u64::from(t.minute()), 2)?;
+    w.write_char(':')?;
+    write_padded(w, u64::from(t.second()), 2)
 }
 
 /// Writes `v` in decimal with at least `width` digits (zero-padded).
@@ -154,7 +181,10 @@ fn write_padded(w: &mut impl Write, mut v: u64, width: usize) -> fmt::Result {
         }
     }
     let start = i.min(buf.len().saturating_sub(width));
-    w.write_str(std::str::from_utf8(&buf[start..]).map_err(|_| fmt::Error)?)
+    for &digit in &buf[start..] {
+        w.write_char(char::from(digit))?;
+    }
+    Ok(())
 }
 
 fn write_u64(w: &mut impl Write, v: u64) -> fmt::Result {
@@ -196,6 +226,30 @@ pub(crate) fn write_json_str(w: &mut impl Write, s: &str) -> fmt::Result {
     w.write_char('"')
 }
 
+/// Whether `s` has nothing a JSON string must escape (a control character, `"` or `\\`).
+/// Checks eight bytes at a time: most values (ids, paths, versions, field names) are clean.
+fn is_clean(s: &str) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Whether any byte of `v` is below `n` (n <= 0x80): exact for "any".
+    let has_less = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGHS != 0;
+    let has_byte = |v: u64, b: u8| has_less(v ^ (ONES * u64::from(b)), 1);
+    let dirty = |v: u64| has_less(v, 0x20) || has_byte(v, b'"') || has_byte(v, b'\\');
+    let mut chunks = s.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if dirty(u64::from_le_bytes(word)) {
+            return false;
+        }
+    }
+    // The last few bytes one by one (copying them into a word costs a store-forwarding stall).
+    !chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// For each byte: 0 = copy, else the letter after the backslash (`u` = `\u00XX`).
 const ESCAPE: [u8; 256] = {
     let mut table = [0u8; 256];
@@ -217,6 +271,9 @@ struct Escaper<'a, W: Write>(&'a mut W);
 
 impl<W: Write> Write for Escaper<'_, W> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
+        if is_clean(s) {
+            return self.0.write_str(s);
+        }
         let bytes = s.as_bytes();
         let mut start = 0;
         for (i, &b) in bytes.iter().enumerate() {
@@ -269,10 +326,7 @@ impl<'a, W: Write> PairWriter<'a, W> {
         let name = field.name();
         // `r#type` style raw identifiers arrive with their prefix.
         let name = name.strip_prefix("r#").unwrap_or(name);
-        if name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
-        {
+        if is_clean(name) {
             // Field names are identifiers: nothing to escape (the common case).
             self.w.write_char('"')?;
             self.w.write_str(name)?;
@@ -342,6 +396,23 @@ mod tests {
     }
 
     #[test]
+    fn clean_check_matches_the_escape_table() {
+        for b in 0u8..=0x7f {
+            for pos in 0..17 {
+                let mut text = "a".repeat(16);
+                text.insert(pos, char::from(b));
+                assert_eq!(
+                    is_clean(&text),
+                    ESCAPE[usize::from(b)] == 0,
+                    "{b:#x} at {pos}"
+                );
+            }
+        }
+        assert!(is_clean("héllo wörld ✓ 日本"));
+        assert!(is_clean(""));
+    }
+
+    #[test]
     fn numbers_are_valid_json() {
         let mut s = String::new();
         for v in [
@@ -377,6 +448,13 @@ mod tests {
         s.clear();
         write_padded(&mut s, 7, 4).unwrap();
         assert_eq!(s, "0007");
+    }
+
+    #[test]
+    fn date_time_of_a_known_instant() {
+        let mut s = String::new();
+        write_date_time(&mut s, 1_700_000_000).unwrap();
+        assert_eq!(s, "2023-11-14T22:13:20");
     }
 
     #[test]
