@@ -23,8 +23,9 @@ use serde_json::{Value, json};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
-fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, BoxError> {
+fn runtime(name: &str, threads: usize) -> Result<tokio::runtime::Runtime, BoxError> {
     Ok(tokio::runtime::Builder::new_multi_thread()
+        .thread_name(name)
         .worker_threads(threads)
         .enable_all()
         .build()?)
@@ -38,10 +39,10 @@ fn main() -> Result<(), BoxError> {
     let sink = duo_logging::subscriber(&duo_logging::LoggingConfig::default(), std::io::sink)?;
     tracing::subscriber::set_global_default(sink)?;
 
-    let upstream_rt = runtime(1)?;
+    let upstream_rt = runtime("upstream", 1)?;
     let upstream = upstream_rt.block_on(duo_gateway::demo::start_stand_in())?;
 
-    let gateway_rt = runtime(2)?;
+    let gateway_rt = runtime("gateway", 2)?;
     let mut config = duo_gateway::Config::default();
     config.fastapi.api_host = "127.0.0.1".into();
     config.fastapi.api_port = 0;
@@ -52,13 +53,12 @@ fn main() -> Result<(), BoxError> {
     let gateway_url = format!("http://{}", gateway.api_addr()?);
     gateway_rt.spawn(gateway.run(std::future::pending()));
 
-    let client_rt = runtime(1)?;
+    let client_rt = runtime("loadgen", 1)?;
     client_rt.block_on(async move {
         let client = reqwest::Client::builder().tcp_nodelay(true).build()?;
         let direct = Target {
             url: format!("{upstream}/chat/completions"),
-            body: json!({"model": duo_gateway::demo::STAND_IN_MODEL, "stream": false, "max_tokens": 64,
-                         "messages": [{"role": "user", "content": "<s>[SUFFIX]\n[PREFIX]def add(a, b):\n    "}]}),
+            body: upstream_body()?,
         };
         let through = Target {
             url: format!("{gateway_url}/v2/code/completions"),
@@ -98,6 +98,30 @@ fn main() -> Result<(), BoxError> {
         Ok::<(), BoxError>(())
     })?;
     Ok(())
+}
+
+/// The body the gateway sends upstream for the benchmarked completion, so that both targets ask
+/// the upstream exactly the same thing.
+fn upstream_body() -> Result<Value, BoxError> {
+    let prompts = duo_prompts::PromptRegistry::builtin()?;
+    let family = duo_core::ModelFamily::Mistral;
+    let definition = prompts.resolve("code_suggestions/completions", &family, "^1.0.0")?;
+    let file = duo_prompts::code::CurrentFile {
+        file_name: "main.py".into(),
+        language_identifier: None,
+        content_above_cursor: "def add(a, b):\n    ".into(),
+        content_below_cursor: "\n".into(),
+    };
+    let inputs = duo_prompts::code::completion_inputs(&family, &file, &[]).ok_or("no language")?;
+    let request = definition.render(&inputs)?;
+    let duo_core::Prompt::Chat(messages) = request.prompt else {
+        return Err("the mistral completion prompt is expected to be a chat".into());
+    };
+    Ok(
+        json!({"model": duo_gateway::demo::STAND_IN_MODEL, "messages": messages, "stream": false,
+              "max_tokens": request.params.max_tokens, "temperature": request.params.temperature,
+              "stop": request.params.stop}),
+    )
 }
 
 struct Target {
