@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::model_selection::ModelFields;
 
 /// `current_file` of a code-suggestions request.
 #[derive(Debug, Deserialize)]
@@ -109,6 +110,34 @@ pub struct ModelMetadata {
     /// `provider/model`.
     #[serde(default)]
     pub identifier: Option<String>,
+}
+
+impl ModelMetadata {
+    /// The metadata a request must carry: the gateway serves self-hosted models only, so there
+    /// is no GitLab-managed default to fall back to.
+    ///
+    /// # Errors
+    /// [`ApiError::Validation`] when the request names no model.
+    pub fn required(metadata: Option<&Self>) -> Result<&Self, ApiError> {
+        metadata.ok_or_else(|| {
+            ApiError::Validation(
+                "model_metadata is required: this gateway serves self-hosted models, named in \
+                 model_metadata (name, endpoint, identifier, api_key)"
+                    .into(),
+            )
+        })
+    }
+
+    /// The model fields it names, for [`select`](crate::model_selection::select).
+    #[must_use]
+    pub fn fields(&self) -> ModelFields<'_> {
+        ModelFields {
+            family: self.name.as_deref(),
+            identifier: self.identifier.as_deref(),
+            endpoint: self.endpoint.as_deref(),
+            api_key: self.api_key.as_ref(),
+        }
+    }
 }
 
 /// `POST /v1/prompts/{prompt_id}` and `/v2/prompts/{prompt_id}`.

@@ -29,9 +29,9 @@ use duo_core::{Feature, UnitPrimitive};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::model_selection::{ModelFields, select};
+use crate::model_selection::select;
 use crate::state::{AppState, RequestLog};
-use crate::wire::parse_body;
+use crate::wire::{ModelMetadata, parse_body};
 
 /// The prompt definition that serves the agent.
 pub const PROMPT_ID: &str = "chat/react";
@@ -56,22 +56,8 @@ pub async fn agent(
             "Unauthorized to access {missing}"
         )));
     }
-    let metadata = request.model_metadata.as_ref().ok_or_else(|| {
-        ApiError::Validation(
-            "model_metadata is required: this gateway serves self-hosted models, named in \
-             model_metadata (name, endpoint, identifier, api_key)"
-                .into(),
-        )
-    })?;
-    let endpoint = select(
-        ModelFields {
-            family: metadata.name.as_deref(),
-            identifier: metadata.identifier.as_deref(),
-            endpoint: metadata.endpoint.as_deref(),
-            api_key: metadata.api_key.as_ref(),
-        },
-        &state.config().custom_models,
-    )?;
+    let metadata = ModelMetadata::required(request.model_metadata.as_ref())?;
+    let endpoint = select(metadata.fields(), &state.config().custom_models)?;
     log.set_model(&endpoint);
     let definition = state.resolve_prompt(PROMPT_ID, endpoint.family(), "^1.0.0")?;
 

@@ -12,10 +12,10 @@ use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::model_selection::{ModelFields, select};
+use crate::model_selection::select;
 use crate::state::{AppState, RequestLog};
 use crate::streaming;
-use crate::wire::{PromptRequest, check_len, parse_body};
+use crate::wire::{ModelMetadata, PromptRequest, check_len, parse_body};
 
 /// Which response shape: v1 answers a JSON string, v2 an object with `content` and `usage`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,22 +61,8 @@ async fn invoke(
     let request: PromptRequest = parse_body(body)?;
     let constraint = request.prompt_version.as_deref().unwrap_or("^1.0.0");
     check_len("prompt_version", constraint, 50)?;
-    let metadata = request.model_metadata.as_ref().ok_or_else(|| {
-        ApiError::Validation(
-            "model_metadata is required: this gateway serves self-hosted models, named in \
-             model_metadata (name, endpoint, identifier, api_key)"
-                .into(),
-        )
-    })?;
-    let endpoint = select(
-        ModelFields {
-            family: metadata.name.as_deref(),
-            identifier: metadata.identifier.as_deref(),
-            endpoint: metadata.endpoint.as_deref(),
-            api_key: metadata.api_key.as_ref(),
-        },
-        &state.config().custom_models,
-    )?;
+    let metadata = ModelMetadata::required(request.model_metadata.as_ref())?;
+    let endpoint = select(metadata.fields(), &state.config().custom_models)?;
     log.set_model(&endpoint);
     let definition = state.resolve_prompt(prompt_id, endpoint.family(), constraint)?;
     if !caller.can(definition.unit_primitive()) {

@@ -25,7 +25,6 @@ use super::wire_v3::{
 };
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::model_selection::ModelFields;
 use crate::state::{AppState, RequestLog};
 use crate::streaming;
 use crate::wire::{Choice, ModelMetadata, check_len, check_opt_len, parse_body};
@@ -92,14 +91,8 @@ async fn suggest(
     if !caller.can(kind.feature().unit_primitive()) || caller.gateway_issued {
         return Err(ApiError::Forbidden(DENIED.into()));
     }
-    let metadata = model_metadata.ok_or_else(|| {
-        ApiError::Validation(
-            "model_metadata is required: this gateway serves self-hosted models, named in \
-             model_metadata (name, endpoint, identifier, api_key)"
-                .into(),
-        )
-    })?;
-    check_model_metadata(&metadata)?;
+    let metadata = ModelMetadata::required(model_metadata.as_ref())?;
+    check_model_metadata(metadata)?;
     if let Some(provider) = editor.model_provider.as_deref() {
         return Err(ApiError::Validation(format!(
             "prompt_components[0].payload.model_provider: '{provider}' is a GitLab-managed \
@@ -158,12 +151,7 @@ async fn suggest(
         log,
         Suggestion {
             kind,
-            model: ModelFields {
-                family: metadata.name.as_deref(),
-                identifier: metadata.identifier.as_deref(),
-                endpoint: metadata.endpoint.as_deref(),
-                api_key: metadata.api_key.as_ref(),
-            },
+            model: metadata.fields(),
             prompt_id,
             constraint,
             file: CurrentFile {
