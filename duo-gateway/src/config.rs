@@ -349,8 +349,31 @@ SETTINGS (TOML key = environment variable [default]):
     openai_api.api_keys_file    AIGW_OPENAI_API__API_KEYS_FILE    [unset] one key per line, or <name> <key>
     openai_api.models           (TOML only) [[]] list of {name, identifier, endpoint,
                                 api_key | api_key_env | api_key_file, family}
-  Upstream clients ([providers]; see duo-providers' README for every key)
-    providers.*                 AIGW_PROVIDERS__*                 timeouts, retries, Azure api-version, Bedrock region/credentials
+  Upstream clients ([providers]; durations as \"30s\", \"200ms\" or seconds; 0 turns a limit off)
+    providers.max_clients                  AIGW_PROVIDERS__MAX_CLIENTS                  [256] cached model clients (LRU)
+    providers.resilience.connect_timeout   AIGW_PROVIDERS__RESILIENCE__CONNECT_TIMEOUT  [5s]
+    providers.resilience.first_byte_timeout AIGW_PROVIDERS__RESILIENCE__FIRST_BYTE_TIMEOUT [30s]
+    providers.resilience.idle_timeout      AIGW_PROVIDERS__RESILIENCE__IDLE_TIMEOUT     [30s] between stream chunks
+    providers.resilience.total_timeout     AIGW_PROVIDERS__RESILIENCE__TOTAL_TIMEOUT    [120s] (a prompt's own timeout wins)
+    providers.resilience.max_retries       AIGW_PROVIDERS__RESILIENCE__MAX_RETRIES      [2] only before the first chunk
+    providers.resilience.base_backoff      AIGW_PROVIDERS__RESILIENCE__BASE_BACKOFF     [200ms]
+    providers.resilience.max_backoff       AIGW_PROVIDERS__RESILIENCE__MAX_BACKOFF      [5s]
+    providers.resilience.max_retry_after   AIGW_PROVIDERS__RESILIENCE__MAX_RETRY_AFTER  [10s] longer Retry-After: no retry
+    providers.http.pool_idle_timeout       AIGW_PROVIDERS__HTTP__POOL_IDLE_TIMEOUT      [90s]
+    providers.http.pool_max_idle_per_host  AIGW_PROVIDERS__HTTP__POOL_MAX_IDLE_PER_HOST [64]
+    providers.http.tcp_keepalive           AIGW_PROVIDERS__HTTP__TCP_KEEPALIVE          [60s]
+    providers.http.user_agent              AIGW_PROVIDERS__HTTP__USER_AGENT             [duo-gateway/<version>]
+    providers.http.ca_bundle               AIGW_PROVIDERS__HTTP__CA_BUNDLE              [unset] extra root CAs (PEM)
+    providers.openai.placeholder_key       AIGW_PROVIDERS__OPENAI__PLACEHOLDER_KEY      [dummy_key] sent when a model has no key
+    providers.azure.api_version            AIGW_PROVIDERS__AZURE__API_VERSION           [2024-10-21]
+    providers.azure.auth                   AIGW_PROVIDERS__AZURE__AUTH                  [api_key] or bearer
+    providers.bedrock.region               AIGW_PROVIDERS__BEDROCK__REGION              [AWS default chain]
+    providers.bedrock.access_key_id        AIGW_PROVIDERS__BEDROCK__ACCESS_KEY_ID       [AWS default chain]
+    providers.bedrock.secret_access_key    AIGW_PROVIDERS__BEDROCK__SECRET_ACCESS_KEY   [AWS default chain]
+    providers.bedrock.session_token        AIGW_PROVIDERS__BEDROCK__SESSION_TOKEN       [unset]
+    providers.bedrock.profile              AIGW_PROVIDERS__BEDROCK__PROFILE             [unset] a ~/.aws/config profile
+    providers.bedrock.endpoint_url         AIGW_PROVIDERS__BEDROCK__ENDPOINT_URL        [unset] private endpoint
+    (the AWS SDK's own AWS_REGION, AWS_ACCESS_KEY_ID, AWS_PROFILE, … work as usual)
 
 Other AIGW_* variables of GitLab's Python gateway are ignored with a warning.
 ";

@@ -99,13 +99,12 @@ fn main() -> ExitCode {
 }
 
 fn check_config(config: &Config) -> ExitCode {
-    match config.validate().map_err(|e| e.to_string()).and_then(|()| {
-        duo_prompts::PromptRegistry::load(config.prompts.dir.as_deref()).map_err(|e| e.to_string())
-    }) {
-        Ok(prompts) => {
+    // Building the state checks everything start-up checks: values, prompt definitions, keys.
+    match duo_gateway::AppState::new(config.clone()) {
+        Ok(state) => {
             println!(
                 "configuration is valid ({} prompt definitions)\n",
-                prompts.list().len()
+                state.prompts().list().len()
             );
             println!("{config:#?}");
             ExitCode::SUCCESS
