@@ -8,25 +8,10 @@ mod support;
 use std::time::Duration;
 
 use duo_testkit::bedrock::{Answer, FakeBedrock};
-use duo_testkit::oidc::{FakeOidc, INSTANCE_ID, REALM};
+use duo_testkit::oidc::{FakeOidc, INSTANCE_ID};
 use duo_testkit::openai::{FakeOpenAi, Reply};
 use serde_json::{Value, json};
-use support::{client, completion_body, config, prompt_body, start};
-
-async fn authed_config(oidc: &FakeOidc) -> duo_gateway::Config {
-    let mut c = config();
-    c.auth.bypass_external = false;
-    c.gitlab_url = Some(oidc.url());
-    c
-}
-
-fn gitlab_request(rb: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
-    rb.bearer_auth(token)
-        .header("X-Gitlab-Authentication-Type", "oidc")
-        .header("X-Gitlab-Instance-Id", INSTANCE_ID)
-        .header("X-Gitlab-Realm", REALM)
-        .header("X-Gitlab-Global-User-Id", "1234")
-}
+use support::{authed_config, client, completion_body, config, gitlab_request, prompt_body, start};
 
 #[tokio::test]
 async fn auth_runs_before_anything_else_with_the_reference_errors() {
@@ -437,69 +422,4 @@ async fn shutdown_cuts_streams_still_running_after_the_grace_period() {
         waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
         "{waited:?}"
     );
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn one_request_log_line_per_request_and_no_secrets_anywhere() {
-    let capture = duo_logging::LogCapture::default();
-    let logging = duo_logging::LoggingConfig::default();
-    let subscriber = duo_logging::subscriber(&logging, capture.clone()).unwrap();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let oidc = FakeOidc::start().await;
-    let fake = FakeOpenAi::start().await;
-    fake.script(Reply::stream("return a + b\n").chunks(2).usage(40, 6));
-    fake.script(Reply::status(500));
-    let gw = start(authed_config(&oidc).await).await;
-    let token = oidc.token(&["complete_code"]);
-    let mut body = completion_body("codestral", &fake.url(), "custom_openai/Codestral-22B");
-    body["stream"] = json!(true);
-    body["current_file"]["content_above_cursor"] = json!("SECRET_SOURCE_CODE = 1\n");
-    let res = gitlab_request(client().post(gw.url("/v2/code/completions")), &token)
-        .header("X-Request-ID", "req-abc-123")
-        .header("X-Gitlab-Client-Type", "vscode")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.headers()["x-request-id"], "req-abc-123");
-    assert_eq!(res.text().await.unwrap(), "return a + b\n");
-    body["stream"] = json!(false);
-    let res = gitlab_request(client().post(gw.url("/v2/code/completions")), &token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 503);
-    let generated_id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
-    assert!(!generated_id.is_empty());
-    tokio::time::sleep(Duration::from_millis(50)).await;
-
-    let access = capture.lines_for(duo_logging::ACCESS_TARGET).unwrap();
-    assert_eq!(access.len(), 2, "{access:#?}");
-    let ok = &access[0];
-    assert_eq!(ok["correlation_id"], "req-abc-123");
-    assert_eq!(ok["status_code"], 200);
-    assert_eq!(ok["method"], "POST");
-    assert_eq!(ok["feature"], "code_completions");
-    assert_eq!(ok["model_family"], "codestral");
-    assert_eq!(ok["model_provider"], "openai_compatible");
-    assert_eq!(ok["model_identifier"], "custom_openai/Codestral-22B");
-    assert_eq!(ok["input_tokens"], 40);
-    assert_eq!(ok["output_tokens"], 6);
-    assert_eq!(ok["client_type"], "vscode");
-    assert_eq!(ok["stream_cancelled"], false);
-    assert!(ok["first_chunk_duration_s"].as_f64().unwrap() > 0.0);
-    let failed = &access[1];
-    assert_eq!(failed["correlation_id"], generated_id.as_str());
-    assert_eq!(failed["status_code"], 503);
-    assert_eq!(failed["error_kind"], "upstream_status");
-
-    let everything = capture.text();
-    for secret in [token.as_str(), "upstream-key-123", "SECRET_SOURCE_CODE"] {
-        assert!(
-            !everything.contains(secret),
-            "{secret} leaked into the logs"
-        );
-    }
 }

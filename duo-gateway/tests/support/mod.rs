@@ -109,3 +109,20 @@ pub fn prompt_body(family: &str, endpoint: &str, identifier: &str, stream: bool)
 pub fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
+
+/// A config that verifies tokens with `oidc`'s keys instead of bypassing auth.
+pub async fn authed_config(oidc: &duo_testkit::oidc::FakeOidc) -> duo_gateway::Config {
+    let mut c = config();
+    c.auth.bypass_external = false;
+    c.gitlab_url = Some(oidc.url());
+    c
+}
+
+/// `rb` with `token` and the headers a GitLab instance sends.
+pub fn gitlab_request(rb: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
+    rb.bearer_auth(token)
+        .header("X-Gitlab-Authentication-Type", "oidc")
+        .header("X-Gitlab-Instance-Id", duo_testkit::oidc::INSTANCE_ID)
+        .header("X-Gitlab-Realm", duo_testkit::oidc::REALM)
+        .header("X-Gitlab-Global-User-Id", "1234")
+}
