@@ -126,3 +126,10 @@ pub fn gitlab_request(rb: reqwest::RequestBuilder, token: &str) -> reqwest::Requ
         .header("X-Gitlab-Realm", duo_testkit::oidc::REALM)
         .header("X-Gitlab-Global-User-Id", "1234")
 }
+
+/// POSTs `body` as JSON; the status and the JSON answer (`Null` when not JSON).
+pub async fn post_status(url: &str, body: &Value) -> (u16, Value) {
+    let res = client().post(url).json(body).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
