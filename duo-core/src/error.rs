@@ -76,6 +76,8 @@ pub enum Error {
         status: u16,
         /// The upstream's message.
         message: String,
+        /// How long the upstream asked us to wait (`Retry-After`, e.g. with a 503).
+        retry_after: Option<Duration>,
     },
     /// The upstream is rate limiting (HTTP 429, Bedrock throttling).
     #[error("{upstream} is rate limiting requests: {message}")]
@@ -157,6 +159,7 @@ impl Error {
                 upstream,
                 status,
                 message,
+                retry_after,
             },
         }
     }
@@ -193,11 +196,13 @@ impl Error {
         }
     }
 
-    /// How long the upstream asked us to wait, for rate limits.
+    /// How long the upstream asked us to wait (`Retry-After` of a 429, or of a 503 and the like).
     #[must_use]
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::RateLimited { retry_after, .. } => *retry_after,
+            Self::RateLimited { retry_after, .. } | Self::UpstreamStatus { retry_after, .. } => {
+                *retry_after
+            }
             _ => None,
         }
     }
@@ -251,6 +256,7 @@ mod tests {
                 upstream: u(),
                 status: 500,
                 message: m(),
+                retry_after: None,
             },
             Error::RateLimited {
                 upstream: u(),
@@ -320,6 +326,11 @@ mod tests {
         assert_eq!(e.kind(), "upstream_status");
         assert!(!e.is_retryable());
         assert_eq!(e.retry_after(), None);
+        let e = Error::from_status("u", 503, "busy", Some(Duration::from_secs(4)));
+        assert_eq!(e.kind(), "upstream_status");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(4)));
+        let e = Error::from_status("u", 401, "no", Some(Duration::from_secs(4)));
+        assert_eq!(e.retry_after(), None, "auth failures are not retried");
     }
 
     #[test]

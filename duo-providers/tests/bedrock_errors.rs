@@ -125,7 +125,7 @@ async fn throttling_is_rate_limited_with_retry_after() {
 async fn validation_is_upstream_400() {
     assert_http_error(ErrorReply::validation(), |e| {
         assert!(
-            matches!(e, Error::UpstreamStatus { status: 400, message, upstream }
+            matches!(e, Error::UpstreamStatus { status: 400, message, upstream, .. }
                 if message.contains("ValidationException: A conversation must start")
                 && upstream.starts_with("AWS Bedrock at http://127.0.0.1:")),
             "{e:?}"

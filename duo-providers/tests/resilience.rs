@@ -220,6 +220,19 @@ async fn retry_after_is_waited_for() {
         gap >= Duration::from_millis(300),
         "retried after {gap:?}, before retry-after-ms"
     );
+
+    // A server that is briefly unavailable may say when to come back, too.
+    fake.script_all([
+        Reply::status(503).header("retry-after-ms", "400"),
+        Reply::answer("back"),
+    ]);
+    assert_eq!(m.generate(&chat("x")).await.unwrap().text, "back");
+    let reqs = fake.requests();
+    let gap = reqs[5].received_at - reqs[4].received_at;
+    assert!(
+        gap >= Duration::from_millis(400),
+        "retried after {gap:?}, before the 503's retry-after-ms"
+    );
 }
 
 #[tokio::test]

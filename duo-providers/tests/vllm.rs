@@ -176,6 +176,7 @@ async fn upstream_statuses_map_to_exact_errors_streaming_or_not() {
                     upstream: upstream.clone(),
                     status,
                     message: message(status),
+                    retry_after: None,
                 },
             };
             assert_eq!(err, expected, "status {status}, streaming {streaming}");

@@ -199,6 +199,7 @@ fn service_error(
         upstream: upstream.clone(),
         status: status.unwrap_or(default),
         message: message.clone(),
+        retry_after,
     };
     if is("ThrottlingException") {
         Error::RateLimited {

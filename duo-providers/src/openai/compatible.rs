@@ -124,6 +124,7 @@ impl LanguageModel for OpenAiCompatibleModel {
                 self.model,
                 served.join(", ")
             ),
+            retry_after: None,
         })
     }
 }
