@@ -363,7 +363,7 @@ async fn graceful_shutdown_lets_a_running_stream_finish_and_refuses_new_connecti
     fake.script(
         Reply::stream("one two three four five")
             .chunks(5)
-            .chunk_delay(Duration::from_millis(150)),
+            .chunk_delay(Duration::from_millis(250)),
     );
     let mut gw = start(config()).await;
     let mut body = completion_body("codestral", &fake.url(), "custom_openai/c");
@@ -378,7 +378,7 @@ async fn graceful_shutdown_lets_a_running_stream_finish_and_refuses_new_connecti
 
     let base = gw.base.clone();
     let server = gw.signal_shutdown();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let refused = reqwest::Client::new()
         .get(format!("{base}/monitoring/healthz"))
         .send()
