@@ -25,7 +25,7 @@ fn codestral_is_raw_text_with_the_suffix_first() {
     let def = resolve(&r, ID, "codestral");
     assert_eq!(def.family_folder(), "codestral");
     let req = def.render(&fim_inputs()).unwrap();
-    assert_eq!(text(&req.prompt), format!("<s>[SUFFIX]{S}[PREFIX]{P}"));
+    assert_eq!(text(&req.prompt), format!("[SUFFIX]{S}[PREFIX]{P}"));
     assert_eq!(req.params.stop, stops(&MISTRAL_STOPS));
     assert_eq!(req.params.temperature, Some(0.32));
     assert_eq!(req.params.max_tokens, Some(64));
@@ -52,7 +52,7 @@ fn mistral_and_mixtral_are_chat_with_a_system_turn_and_the_codestral_layout() {
             "You are a code completion engine for python, working in the file `main.py`."
         ));
         assert_eq!(msgs[1].role, Role::User);
-        assert_eq!(msgs[1].content, format!("<s>[SUFFIX]{S}[PREFIX]{P}"));
+        assert_eq!(msgs[1].content, format!("[SUFFIX]{S}[PREFIX]{P}"));
         assert_eq!(req.params.stop, stops(&MISTRAL_STOPS));
         assert_eq!(req.params.max_tokens, Some(64));
         assert_eq!(req.params.temperature, Some(0.0));
@@ -210,7 +210,7 @@ fn context_items_go_before_the_prefix_as_comments_or_qwen_file_separators() {
     let codestral = resolve(&r, ID, "codestral").render(&with_ctx).unwrap();
     assert_eq!(
         text(&codestral.prompt),
-        format!("<s>[SUFFIX]{S}[PREFIX]# file: util.py\nX = 1\n{P}")
+        format!("[SUFFIX]{S}[PREFIX]# file: util.py\nX = 1\n{P}")
     );
     let qwen = resolve(&r, ID, "qwen2p5-coder-7b")
         .render(&with_ctx)
