@@ -123,6 +123,26 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
+    /// The upstream sent more than the gateway accepts in one answer, SSE event or frame; the
+    /// rest was not read.
+    #[error("{upstream} sent {what} larger than the limit of {limit} bytes")]
+    ResponseTooLarge {
+        /// The model server.
+        upstream: String,
+        /// What was too large (`an answer`, `an SSE event`, `an event-stream frame`).
+        what: &'static str,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The egress policy refused to connect: the endpoint is, or resolves to, an address the
+    /// gateway must not reach (link-local, cloud metadata, unspecified). Nothing was sent.
+    #[error("the egress policy refused {upstream}: {rule}")]
+    EgressRefused {
+        /// The model server.
+        upstream: String,
+        /// Which rule refused it, and how an operator allows it.
+        rule: String,
+    },
     /// The upstream's content filter refused the prompt or the answer.
     #[error("{upstream} filtered the content: {message}")]
     ContentFiltered {
@@ -168,13 +188,16 @@ impl Error {
     #[must_use]
     pub fn fault(&self) -> Fault {
         match self {
-            Self::InvalidRequest(_) | Self::ContentFiltered { .. } => Fault::Client,
+            Self::InvalidRequest(_) | Self::ContentFiltered { .. } | Self::EgressRefused { .. } => {
+                Fault::Client
+            }
             Self::Config(_) | Self::UpstreamAuth { .. } => Fault::Config,
             Self::UpstreamStatus { .. }
             | Self::RateLimited { .. }
             | Self::Timeout { .. }
             | Self::Connect { .. }
             | Self::BrokenStream { .. }
+            | Self::ResponseTooLarge { .. }
             | Self::Protocol { .. } => Fault::Upstream,
         }
     }
@@ -192,6 +215,8 @@ impl Error {
             | Self::Config(_)
             | Self::UpstreamAuth { .. }
             | Self::Protocol { .. }
+            | Self::ResponseTooLarge { .. }
+            | Self::EgressRefused { .. }
             | Self::ContentFiltered { .. } => false,
         }
     }
@@ -219,6 +244,65 @@ impl Error {
         }
     }
 
+    /// The same error with `secret` scrubbed from every text it carries (an upstream that echoes
+    /// the key it was sent in its error body must not get it into a log or an answer).
+    #[must_use]
+    pub fn scrubbed(self, secret: &crate::Secret) -> Self {
+        let s = |text: String| secret.scrub(&text);
+        match self {
+            Self::InvalidRequest(m) => Self::InvalidRequest(s(m)),
+            Self::Config(m) => Self::Config(s(m)),
+            Self::UpstreamAuth {
+                upstream,
+                status,
+                message,
+            } => Self::UpstreamAuth {
+                upstream,
+                status,
+                message: s(message),
+            },
+            Self::UpstreamStatus {
+                upstream,
+                status,
+                message,
+                retry_after,
+            } => Self::UpstreamStatus {
+                upstream,
+                status,
+                message: s(message),
+                retry_after,
+            },
+            Self::RateLimited {
+                upstream,
+                retry_after,
+                message,
+            } => Self::RateLimited {
+                upstream,
+                retry_after,
+                message: s(message),
+            },
+            Self::Connect { upstream, message } => Self::Connect {
+                upstream,
+                message: s(message),
+            },
+            Self::BrokenStream { upstream, message } => Self::BrokenStream {
+                upstream,
+                message: s(message),
+            },
+            Self::Protocol { upstream, message } => Self::Protocol {
+                upstream,
+                message: s(message),
+            },
+            Self::ContentFiltered { upstream, message } => Self::ContentFiltered {
+                upstream,
+                message: s(message),
+            },
+            other @ (Self::Timeout { .. }
+            | Self::ResponseTooLarge { .. }
+            | Self::EgressRefused { .. }) => other,
+        }
+    }
+
     /// A short, stable name of the variant, for metrics labels and log fields.
     #[must_use]
     pub fn kind(&self) -> &'static str {
@@ -233,6 +317,8 @@ impl Error {
             Self::BrokenStream { .. } => "broken_stream",
             Self::Protocol { .. } => "protocol",
             Self::ContentFiltered { .. } => "content_filtered",
+            Self::EgressRefused { .. } => "egress_refused",
+            Self::ResponseTooLarge { .. } => "response_too_large",
         }
     }
 }
@@ -284,7 +370,38 @@ mod tests {
                 upstream: u(),
                 message: m(),
             },
+            Error::EgressRefused {
+                upstream: u(),
+                rule: m(),
+            },
+            Error::ResponseTooLarge {
+                upstream: u(),
+                what: "an answer",
+                limit: 1,
+            },
         ]
+    }
+
+    #[test]
+    fn scrubbed_removes_the_secret_from_every_message() {
+        let key = crate::Secret::new("sk-echoed-key");
+        for e in all() {
+            let echoed = match e {
+                Error::UpstreamStatus {
+                    upstream,
+                    status,
+                    retry_after,
+                    ..
+                } => Error::UpstreamStatus {
+                    upstream,
+                    status,
+                    message: "bad key sk-echoed-key".into(),
+                    retry_after,
+                },
+                other => other,
+            };
+            assert!(!echoed.scrubbed(&key).to_string().contains("sk-echoed-key"));
+        }
     }
 
     #[test]
@@ -306,6 +423,8 @@ mod tests {
                 ("broken_stream", Fault::Upstream, true),
                 ("protocol", Fault::Upstream, false),
                 ("content_filtered", Fault::Client, false),
+                ("egress_refused", Fault::Client, false),
+                ("response_too_large", Fault::Upstream, false),
             ]
         );
     }

@@ -37,6 +37,17 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// `text` with every occurrence of the value replaced by [`REDACTED`], for upstream text
+    /// (an error body that echoes the key) before it goes anywhere. Values shorter than four
+    /// characters are left alone: replacing them would garble the text and hide nothing.
+    #[must_use]
+    pub fn scrub(&self, text: &str) -> String {
+        if self.0.len() < 4 {
+            return text.to_owned();
+        }
+        text.replace(self.0.as_str(), REDACTED)
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -81,6 +92,11 @@ mod tests {
         assert!(!format!("{:?}", Some(&s)).contains("top-secret"));
         assert_eq!(s.to_string(), REDACTED);
         assert_eq!(s.expose(), "top-secret-value");
+        assert_eq!(
+            s.scrub("invalid key top-secret-value (top-secret-value)"),
+            format!("invalid key {REDACTED} ({REDACTED})")
+        );
+        assert_eq!(Secret::new("k").scrub("k is fine"), "k is fine");
     }
 
     #[test]

@@ -106,10 +106,12 @@ pub struct CustomModelsConfig {
     /// Honour model endpoints sent in requests (`AIGW_CUSTOM_MODELS__ENABLED`). GitLab's
     /// self-hosted setup requires it.
     pub enabled: bool,
-    /// Also allow request endpoints on link-local and cloud-metadata addresses
-    /// (`169.254.0.0/16`, `fe80::/10`, `metadata.google.internal`, …). Off: they are refused.
+    /// Let the egress policy connect to link-local and cloud-metadata addresses
+    /// (`169.254.0.0/16`, `fe80::/10`, `fd00:ec2::254`, `metadata.google.internal`, …, also when
+    /// a host name resolves to one). Off: they are refused, for every model and OIDC fetch.
     pub allow_link_local_endpoints: bool,
-    /// Endpoints (URL prefixes) requests may name even when `enabled` is false.
+    /// Endpoint origins (scheme, host and port, compared exactly) requests may name even when
+    /// `enabled` is false; paths are ignored, user info is refused.
     pub allowed_endpoints: Vec<String>,
 }
 
@@ -219,6 +221,8 @@ impl Config {
                 "fastapi.body_limit_bytes must be at least 1024".into(),
             ));
         }
+        crate::model_selection::validate_allowed(&self.custom_models.allowed_endpoints)
+            .map_err(ConfigError)?;
         if let Some(url) = &self.gitlab_url {
             url::Url::parse(url).map_err(|e| ConfigError(format!("gitlab_url '{url}': {e}")))?;
         }
@@ -329,7 +333,7 @@ SETTINGS (TOML key = environment variable [default]):
   Self-hosted models
     custom_models.enabled       AIGW_CUSTOM_MODELS__ENABLED       [false] honour model endpoints sent by GitLab
     custom_models.allow_link_local_endpoints AIGW_CUSTOM_MODELS__ALLOW_LINK_LOCAL_ENDPOINTS [false]
-    custom_models.allowed_endpoints          AIGW_CUSTOM_MODELS__ALLOWED_ENDPOINTS          [[]] URL prefixes
+    custom_models.allowed_endpoints          AIGW_CUSTOM_MODELS__ALLOWED_ENDPOINTS          [[]] origins served with enabled=false
   Logging
     logging.level               AIGW_LOGGING__LEVEL               [info] or a filter like info,duo_gateway=debug
     logging.format_json         AIGW_LOGGING__FORMAT_JSON         [true]

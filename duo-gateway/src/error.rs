@@ -103,6 +103,19 @@ impl ApiError {
     }
 }
 
+/// What the upstream said, redacted and cut; its status phrase when it said nothing.
+fn upstream_reason(status: u16, message: &str) -> String {
+    let empty = message.trim().is_empty() || message.starts_with("HTTP ");
+    if empty {
+        return StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Upstream error")
+            .to_owned();
+    }
+    crate::upstream_text::reason(message)
+}
+
 fn model_status(error: &ModelError, surface: Surface) -> (StatusCode, String, Option<Duration>) {
     match error {
         ModelError::RateLimited { retry_after, .. } => (
@@ -111,24 +124,56 @@ fn model_status(error: &ModelError, surface: Surface) -> (StatusCode, String, Op
             *retry_after,
         ),
         ModelError::InvalidRequest(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone(), None),
+        ModelError::EgressRefused { rule, .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "model endpoint refused: {rule}; an operator allows link-local destinations \
+                 with custom_models.allow_link_local_endpoints"
+            ),
+            None,
+        ),
         ModelError::ContentFiltered { .. } => (
             StatusCode::BAD_REQUEST,
             "The model's content filter refused this request".into(),
             None,
         ),
-        ModelError::UpstreamAuth { status, .. } | ModelError::UpstreamStatus { status, .. }
-            if surface == Surface::Prompts =>
-        {
-            let phrase = StatusCode::from_u16(*status)
-                .ok()
-                .and_then(|s| s.canonical_reason())
-                .unwrap_or("Upstream error");
-            (
-                StatusCode::MISDIRECTED_REQUEST,
-                format!("{status}: {phrase}"),
-                None,
-            )
+        ModelError::UpstreamAuth {
+            status, message, ..
         }
+        | ModelError::UpstreamStatus {
+            status, message, ..
+        } if surface == Surface::Prompts => (
+            // GitLab's instance reads the status first ("400: …") in its connection test.
+            StatusCode::MISDIRECTED_REQUEST,
+            format!("{status}: {}", upstream_reason(*status, message)),
+            None,
+        ),
+        ModelError::UpstreamStatus {
+            status, message, ..
+        } if (400..500).contains(status) && *status != 408 => (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the model server rejected the request (HTTP {status}): {}",
+                upstream_reason(*status, message)
+            ),
+            None,
+        ),
+        ModelError::UpstreamStatus { status, .. } if (300..400).contains(status) => (
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "the model server answered HTTP {status} (a redirect), which the gateway does \
+                 not follow"
+            ),
+            None,
+        ),
+        ModelError::ResponseTooLarge { what, limit, .. } => (
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "the model server sent {what} larger than the gateway's limit of {limit} bytes \
+                 (providers.http.max_response_bytes / max_event_bytes)"
+            ),
+            None,
+        ),
         _ => (
             StatusCode::SERVICE_UNAVAILABLE,
             INFERENCE_FAILED.into(),
@@ -143,7 +188,8 @@ impl IntoResponse for ApiError {
         match &self {
             Self::Internal(m) => tracing::error!(error = %m, "internal error"),
             Self::Model { error, .. } => {
-                tracing::warn!(error = %error, kind = error.kind(), "model call failed");
+                let text = crate::upstream_text::redacted(&error.to_string());
+                tracing::warn!(error = %text, kind = error.kind(), "model call failed");
             }
             _ => {}
         }
@@ -182,12 +228,24 @@ mod tests {
             (ApiError::model(up(500)), 503, INFERENCE_FAILED, None),
             (ApiError::model(up(401)), 503, INFERENCE_FAILED, None),
             (
-                ApiError::prompt_model(up(401)),
-                421,
-                "401: Unauthorized",
+                ApiError::model(up(400)),
+                400,
+                "the model server rejected the request (HTTP 400): boom",
                 None,
             ),
-            (ApiError::prompt_model(up(404)), 421, "404: Not Found", None),
+            (ApiError::prompt_model(up(401)), 421, "401: boom", None),
+            (ApiError::prompt_model(up(404)), 421, "404: boom", None),
+            (
+                ApiError::prompt_model(ModelError::from_status(
+                    "u",
+                    400,
+                    "HTTP 400 with an empty body",
+                    None,
+                )),
+                421,
+                "400: Bad Request",
+                None,
+            ),
             (
                 ApiError::prompt_model(up(429)),
                 429,

@@ -32,6 +32,7 @@ pub mod routes;
 pub mod server;
 pub mod state;
 pub mod streaming;
+mod upstream_text;
 pub mod wire;
 
 pub use config::Config;

@@ -1,18 +1,19 @@
-//! Turning a request's model fields into a [`ModelEndpoint`], with the custom-models switch and
-//! the SSRF guard applied.
+//! Turning a request's model fields into a [`ModelEndpoint`], with the custom-models switch
+//! applied.
 //!
 //! The endpoint of a self-hosted model arrives with every request, chosen by whoever holds a valid
-//! token: it is honoured only when `custom_models.enabled` is set (or it is on the operator's
-//! allow-list), and never toward link-local or cloud-metadata addresses unless the operator allows
-//! them. (Host names are checked as written; a name that resolves to such an address is not
-//! resolved here.)
-
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+//! token: it is honoured only when `custom_models.enabled` is set or its origin (scheme, host and
+//! port, compared exactly after parsing) is on the operator's `custom_models.allowed_endpoints`.
+//! Where it may connect is the egress policy's decision, made in duo-providers for every
+//! endpoint, allow-listed or not (link-local and metadata addresses are refused, after DNS too).
+//! A `bedrock/` model's endpoint is the operator's alone: a request-supplied one is ignored
+//! (as GitLab's gateway does) and the request log says so.
 
 use duo_core::{ModelEndpoint, ModelFamily, ModelIdentifier, ProviderKind, Secret};
 
 use crate::config::CustomModelsConfig;
 use crate::error::ApiError;
+use crate::state::RequestLog;
 
 /// The model fields of a request, flat (code suggestions) or from `model_metadata`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -27,16 +28,6 @@ pub struct ModelFields<'a> {
     pub api_key: Option<&'a Secret>,
 }
 
-/// Host names of cloud metadata services.
-const METADATA_HOSTS: &[&str] = &[
-    "metadata",
-    "metadata.google.internal",
-    "metadata.goog",
-    "instance-data",
-    "instance-data.ec2.internal",
-    "metadata.azure.internal",
-];
-
 /// Builds the endpoint the request names.
 ///
 /// # Errors
@@ -44,6 +35,7 @@ const METADATA_HOSTS: &[&str] = &[
 pub fn select(
     fields: ModelFields<'_>,
     policy: &CustomModelsConfig,
+    log: &RequestLog,
 ) -> Result<ModelEndpoint, ApiError> {
     let family_key = fields
         .family
@@ -52,16 +44,30 @@ pub fn select(
         .ok_or_else(|| {
             ApiError::Validation("model name (the model family, e.g. codestral) is required".into())
         })?;
-    let url = fields.endpoint.map(str::trim).filter(|u| !u.is_empty());
-    if let Some(url) = url {
-        check_endpoint(url, policy)?;
-    }
     let family = ModelFamily::parse(family_key);
     let identifier = match fields.identifier.map(str::trim).filter(|i| !i.is_empty()) {
         Some(id) => ModelIdentifier::parse(id),
         None => ModelIdentifier::parse(family_key),
+    };
+    let mut url = fields.endpoint.map(str::trim).filter(|u| !u.is_empty());
+    let bedrock = identifier
+        .as_ref()
+        .is_ok_and(|id| id.provider() == ProviderKind::Bedrock);
+    if let (Some(_), Ok(identifier)) = (url, &identifier)
+        && bedrock
+    {
+        tracing::warn!(
+            identifier = %identifier,
+            "ignoring the request's model endpoint for a bedrock model: Bedrock calls go only \
+             to the operator's endpoint (providers.bedrock.endpoint_url)"
+        );
+        log.set_model_endpoint_ignored();
+        url = None;
     }
-    .map_err(|e| ApiError::Validation(e.to_string()))?;
+    if let Some(url) = url {
+        check_endpoint(url, policy)?;
+    }
+    let identifier = identifier.map_err(|e| ApiError::Validation(e.to_string()))?;
 
     let mut endpoint = ModelEndpoint::new(identifier, family);
     if let Some(url) = url {
@@ -79,19 +85,8 @@ pub fn select(
     Ok(endpoint)
 }
 
-/// Applies the custom-models switch and the SSRF guard to a request-supplied URL.
+/// Applies the custom-models switch and the allow-list to a request-supplied URL.
 fn check_endpoint(url: &str, policy: &CustomModelsConfig) -> Result<(), ApiError> {
-    let allow_listed = policy.allowed_endpoints.iter().any(|allowed| {
-        url.trim_end_matches('/')
-            .starts_with(allowed.trim_end_matches('/'))
-    });
-    if !policy.enabled && !allow_listed {
-        return Err(ApiError::Validation(
-            "specifying custom models endpoint is disabled: set AIGW_CUSTOM_MODELS__ENABLED=true \
-             (custom_models.enabled) to serve self-hosted models"
-                .into(),
-        ));
-    }
     let parsed = url::Url::parse(url)
         .map_err(|e| ApiError::Validation(format!("model endpoint is not a valid URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
@@ -100,43 +95,50 @@ fn check_endpoint(url: &str, policy: &CustomModelsConfig) -> Result<(), ApiError
             parsed.scheme()
         )));
     }
-    let refused = match parsed.host() {
-        None => {
-            return Err(ApiError::Validation("model endpoint has no host".into()));
-        }
-        Some(url::Host::Ipv4(ip)) => is_link_local(IpAddr::V4(ip)),
-        Some(url::Host::Ipv6(ip)) => is_link_local(IpAddr::V6(ip)),
-        Some(url::Host::Domain(name)) => {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
-            METADATA_HOSTS.contains(&name.as_str())
-        }
-    };
-    if refused && !policy.allow_link_local_endpoints && !allow_listed {
+    if parsed.host().is_none() {
+        return Err(ApiError::Validation("model endpoint has no host".into()));
+    }
+    if !policy.enabled && !allow_listed(&parsed, &policy.allowed_endpoints) {
         return Err(ApiError::Validation(
-            "model endpoint points at a link-local or cloud-metadata address, which is refused; \
-             set custom_models.allow_link_local_endpoints to allow it"
+            "specifying custom models endpoint is disabled: set AIGW_CUSTOM_MODELS__ENABLED=true \
+             (custom_models.enabled) to serve self-hosted models, or list the endpoint in \
+             custom_models.allowed_endpoints"
                 .into(),
         ));
     }
     Ok(())
 }
 
-/// Link-local and metadata-service addresses.
-fn is_link_local(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4_link_local(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return v4_link_local(v4);
-            }
-            (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)
-        }
+/// Whether `url`'s origin (scheme, host, port; default ports filled in) is exactly one of the
+/// allow-listed ones. A URL with user info never matches.
+fn allow_listed(url: &url::Url, allowed: &[String]) -> bool {
+    if !url.username().is_empty() || url.password().is_some() {
+        return false;
     }
+    let origin = url.origin();
+    allowed
+        .iter()
+        .filter_map(|a| url::Url::parse(a.trim()).ok())
+        .any(|a| a.origin() == origin)
 }
 
-fn v4_link_local(v4: Ipv4Addr) -> bool {
-    v4.is_link_local() || v4 == Ipv4Addr::new(100, 100, 100, 200)
+/// Checks `custom_models.allowed_endpoints` at start: each entry an http(s) URL with a host and
+/// no user info (only its scheme, host and port are compared).
+///
+/// # Errors
+/// The first bad entry, by index.
+pub(crate) fn validate_allowed(allowed: &[String]) -> Result<(), String> {
+    for (i, entry) in allowed.iter().enumerate() {
+        let bad = |why: &str| format!("custom_models.allowed_endpoints[{i}] '{entry}': {why}");
+        let url = url::Url::parse(entry.trim()).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(bad("must be an http(s) URL with a host"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("must not carry user info"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -159,10 +161,14 @@ mod tests {
         }
     }
 
+    fn pick(f: ModelFields<'_>, policy: &CustomModelsConfig) -> Result<ModelEndpoint, ApiError> {
+        select(f, policy, &RequestLog::default())
+    }
+
     #[test]
     fn builds_the_endpoint_from_request_fields() {
         let key = Secret::new("k");
-        let ep = select(
+        let ep = pick(
             ModelFields {
                 api_key: Some(&key),
                 ..fields(
@@ -182,23 +188,24 @@ mod tests {
 
     #[test]
     fn empty_identifier_means_the_family_name_on_custom_openai() {
-        let ep = select(fields("mistral", "", "http://h/v1"), &enabled()).unwrap();
+        let ep = pick(fields("mistral", "", "http://h/v1"), &enabled()).unwrap();
         assert_eq!(ep.identifier().to_string(), "custom_openai/mistral");
     }
 
     #[test]
-    fn bedrock_needs_no_endpoint_but_others_do() {
-        let ep = select(
-            ModelFields {
-                family: Some("claude_3"),
-                identifier: Some("bedrock/anthropic.claude"),
-                ..ModelFields::default()
-            },
-            &enabled(),
+    fn bedrock_ignores_a_request_endpoint_but_others_need_one() {
+        let ep = pick(
+            fields(
+                "claude_3",
+                "bedrock/anthropic.claude",
+                "http://attacker.example:9000",
+            ),
+            &CustomModelsConfig::default(),
         )
         .unwrap();
         assert_eq!(ep.provider(), ProviderKind::Bedrock);
-        let err = select(
+        assert_eq!(ep.base_url(), None, "the request's endpoint is dropped");
+        let err = pick(
             ModelFields {
                 family: Some("gpt"),
                 identifier: Some("azure/gpt-4o"),
@@ -215,9 +222,9 @@ mod tests {
     }
 
     #[test]
-    fn request_endpoints_need_custom_models_enabled_or_the_allow_list() {
+    fn the_allow_list_compares_scheme_host_and_port_exactly() {
         let off = CustomModelsConfig::default();
-        let err = select(
+        let err = pick(
             fields("codestral", "", "http://internal-server.local/ssrf"),
             &off,
         )
@@ -227,36 +234,47 @@ mod tests {
                 .starts_with("specifying custom models endpoint is disabled")
         );
         let listed = CustomModelsConfig {
-            allowed_endpoints: vec!["http://vllm:8000/v1/".into()],
+            allowed_endpoints: vec!["http://vllm:8000/v1/".into(), "https://Models.Corp".into()],
             ..CustomModelsConfig::default()
         };
-        assert!(select(fields("codestral", "", "http://vllm:8000/v1"), &listed).is_ok());
-        assert!(select(fields("codestral", "", "http://vllm:9000/v1"), &listed).is_err());
+        for ok in [
+            "http://vllm:8000/v1",
+            "http://VLLM:8000/other/path",
+            "https://models.corp:443/v1",
+        ] {
+            assert!(pick(fields("codestral", "", ok), &listed).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://vllm:9000/v1",
+            "https://vllm:8000/v1",
+            "http://vllm:8000.evil.example/v1",
+            "http://vllm:8000@evil.example/v1",
+            "http://user:pw@vllm:8000/v1",
+            "http://vllm.evil.example:8000/v1",
+            "http://models.corp/v1",
+        ] {
+            assert!(
+                pick(fields("codestral", "", refused), &listed).is_err(),
+                "{refused}"
+            );
+        }
     }
 
     #[test]
-    fn link_local_and_metadata_endpoints_are_refused_unless_allowed() {
-        for url in [
-            "http://169.254.169.254/latest/meta-data",
-            "http://[fe80::1]/v1",
-            "http://[::ffff:169.254.169.254]/",
-            "http://[fd00:ec2::254]/",
-            "http://100.100.100.200/",
-            "http://metadata.google.internal./computeMetadata",
-            "http://METADATA/",
+    fn allow_list_entries_are_validated() {
+        assert!(validate_allowed(&["http://vllm:8000/v1".into()]).is_ok());
+        for (entry, needle) in [
+            ("vllm:8000", "must be an http(s) URL"),
+            ("not a url", "relative URL"),
+            ("http://u:p@vllm:8000", "user info"),
         ] {
-            let err = select(fields("mistral", "", url), &enabled()).unwrap_err();
+            let err = validate_allowed(&["http://ok".into(), entry.into()]).unwrap_err();
             assert!(
-                err.to_string().contains("link-local or cloud-metadata"),
-                "{url}: {err}"
+                err.starts_with("custom_models.allowed_endpoints[1]"),
+                "{err}"
             );
+            assert!(err.contains(needle), "{entry}: {err}");
         }
-        let allow = CustomModelsConfig {
-            allow_link_local_endpoints: true,
-            ..enabled()
-        };
-        assert!(select(fields("mistral", "", "http://169.254.169.254/v1"), &allow).is_ok());
-        assert!(select(fields("mistral", "", "http://10.0.0.5:8000/v1"), &enabled()).is_ok());
     }
 
     #[test]
@@ -272,7 +290,7 @@ mod tests {
             ("mistral", "", "not a url", "not a valid URL"),
             ("mistral", "", "file:///etc/passwd", "http or https"),
         ] {
-            let err = select(fields(f, id, url), &enabled()).unwrap_err();
+            let err = pick(fields(f, id, url), &enabled()).unwrap_err();
             assert!(matches!(err, ApiError::Validation(_)));
             assert!(err.to_string().contains(needle), "{err}");
         }

@@ -65,13 +65,20 @@ impl AppState {
     pub fn new(config: Config) -> Result<Self, StartError> {
         config.validate()?;
         let prompts = PromptRegistry::load(config.prompts.dir.as_deref())?;
-        let http = reqwest::Client::builder()
+        let mut providers = config.providers.clone();
+        let allow_link_local =
+            config.custom_models.allow_link_local_endpoints || providers.egress.allows_link_local();
+        providers.egress = providers.egress.allow_link_local(allow_link_local);
+        // The OIDC fetches go through the same egress policy as the model calls.
+        let http = providers
+            .egress
+            .client_builder()
             .connect_timeout(std::time::Duration::from_secs(10))
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(|e| StartError::Http(e.to_string()))?;
         let auth = Arc::new(Authenticator::new(&config.auth_config(), http)?);
-        let models = Registry::new(config.providers.clone());
+        let models = Registry::new(providers);
         let openai_api = crate::openai_api::OpenAiApi::from_config(&config.openai_api)?;
         let readiness = Readiness::new(&config.readiness);
         let llm_log = LlmLogger::from_config(&config.logging)
@@ -200,6 +207,13 @@ impl RequestLog {
     pub fn set_feature(&self, feature: Feature) {
         if let Some(h) = &self.0 {
             h.set_feature(feature.as_str());
+        }
+    }
+
+    /// Records that the request's model endpoint was not used.
+    pub fn set_model_endpoint_ignored(&self) {
+        if let Some(h) = &self.0 {
+            h.set_model_endpoint_ignored();
         }
     }
 

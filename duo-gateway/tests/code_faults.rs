@@ -1,5 +1,5 @@
-//! Upstream faults and hostile endpoints on the code-suggestion routes: exact statuses, aborted
-//! streams, cancelled upstream calls.
+//! Upstream faults on the code-suggestion routes: exact statuses, aborted streams, cancelled
+//! upstream calls (hostile endpoints: `egress.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,45 +10,6 @@ use std::time::Duration;
 use duo_testkit::openai::{FakeOpenAi, Reply};
 use serde_json::{Value, json};
 use support::{client, completion_body, config, post_status, start};
-
-#[tokio::test]
-async fn request_endpoints_need_custom_models_and_never_reach_metadata_addresses() {
-    let fake = FakeOpenAi::start().await;
-    let mut cfg = config();
-    cfg.custom_models.enabled = false;
-    let gw = start(cfg).await;
-    let body = completion_body(
-        "codestral",
-        "http://internal-server.local/ssrf",
-        "anthropic/codestral",
-    );
-    let (status, json) = post_status(&gw.url("/v2/code/completions"), &body).await;
-    assert_eq!(status, 422);
-    assert!(
-        json["detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("specifying custom models endpoint is disabled"),
-        "{json}"
-    );
-
-    let gw = start(config()).await;
-    let body = completion_body(
-        "codestral",
-        "http://169.254.169.254/latest",
-        "custom_openai/c",
-    );
-    let (status, json) = post_status(&gw.url("/v2/code/completions"), &body).await;
-    assert_eq!(status, 422);
-    assert!(
-        json["detail"]
-            .as_str()
-            .unwrap()
-            .contains("link-local or cloud-metadata"),
-        "{json}"
-    );
-    assert_eq!(fake.request_count(), 0);
-}
 
 #[tokio::test]
 async fn upstream_faults_map_to_the_reference_statuses() {
@@ -66,7 +27,25 @@ async fn upstream_faults_map_to_the_reference_statuses() {
         json!({"detail": "Too many requests. Please try again later."})
     );
 
-    for status in [400, 401, 404, 500, 503] {
+    // A model server's rejection is the client's 4xx, with the server's reason (never its key).
+    for status in [400, 404, 413, 422] {
+        fake.script(Reply::error(
+            status,
+            r#"{"error":{"message":"maximum context length is 4096 tokens, you requested 7302 (key upstream-key-123)","type":"invalid_request_error","code":"context_length_exceeded"}}"#,
+        ));
+        let (got, json) = post_status(&url, &body).await;
+        assert_eq!(
+            (got, json),
+            (
+                400,
+                json!({"detail": format!("the model server rejected the request (HTTP {status}): \
+                    maximum context length is 4096 tokens, you requested 7302 (key **********)")})
+            ),
+            "upstream {status}"
+        );
+    }
+    // Its own failures and credential problems stay GitLab's 503.
+    for status in [401, 500, 503] {
         fake.script(Reply::status(status));
         let (got, json) = post_status(&url, &body).await;
         assert_eq!(got, 503, "upstream {status}");

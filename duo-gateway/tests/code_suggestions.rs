@@ -68,7 +68,7 @@ async fn completion_on_vllm_answers_the_reference_shape() {
     assert_eq!(req.body["model"], "Codestral-22B-v0.1");
     assert_eq!(
         upstream_prompt(&req),
-        "<s>[SUFFIX]\n[PREFIX]def add(a, b):\n    "
+        "[SUFFIX]\n[PREFIX]def add(a, b):\n    "
     );
     assert_eq!(
         stops(&req),
@@ -102,9 +102,9 @@ async fn each_family_sends_its_own_fim_layout() {
     let fake = FakeOpenAi::start().await;
     let gw = start(config()).await;
     let cases = [
-        ("codestral", "<s>[SUFFIX]\n[PREFIX]def add(a, b):\n    "),
-        ("mistral", "<s>[SUFFIX]\n[PREFIX]def add(a, b):\n    "),
-        ("mixtral", "<s>[SUFFIX]\n[PREFIX]def add(a, b):\n    "),
+        ("codestral", "[SUFFIX]\n[PREFIX]def add(a, b):\n    "),
+        ("mistral", "[SUFFIX]\n[PREFIX]def add(a, b):\n    "),
+        ("mixtral", "[SUFFIX]\n[PREFIX]def add(a, b):\n    "),
         (
             "codegemma",
             "<|fim_prefix|>def add(a, b):\n    <|fim_suffix|>\n<|fim_middle|>",

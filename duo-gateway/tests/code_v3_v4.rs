@@ -70,7 +70,7 @@ async fn f9_v3_completion_answers_what_the_running_reference_answered() {
     assert_eq!(req.body["model"], "Codestral-22B-v0.1");
     assert_eq!(
         upstream_text(&req),
-        "<s>[SUFFIX]\n}[PREFIX]func hello_world(){\n\t"
+        "[SUFFIX]\n}[PREFIX]func hello_world(){\n\t"
     );
     assert!(!req.is_streaming());
 }

@@ -217,6 +217,23 @@ async fn upstream_http_errors_are_421_on_the_prompt_routes() {
     assert_eq!(res.status(), 421);
     assert_eq!(
         res.json::<Value>().await.unwrap(),
-        json!({"detail": "401: Unauthorized"})
+        json!({"detail": "401: the fake upstream was scripted to answer 401"})
+    );
+
+    // The instance's connection test reads the status first, then the server's reason.
+    fake.script(Reply::error(
+        400,
+        r#"{"object":"error","message":"This model's maximum context length is 4096 tokens. However, you requested 7302 tokens.","type":"BadRequestError","code":400}"#,
+    ));
+    let res = client()
+        .post(gw.url("/v1/prompts/chat/explain_code"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 421);
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({"detail": "400: This model's maximum context length is 4096 tokens. However, you requested 7302 tokens."})
     );
 }

@@ -6,9 +6,10 @@ mod support;
 
 use std::time::Duration;
 
+use duo_testkit::bedrock::{Answer, FakeBedrock};
 use duo_testkit::oidc::FakeOidc;
 use duo_testkit::openai::{FakeOpenAi, Reply};
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{authed_config, client, completion_body, gitlab_request, start};
 
 #[tokio::test(flavor = "current_thread")]
@@ -74,4 +75,51 @@ async fn one_request_log_line_per_request_and_no_secrets_anywhere() {
             "{secret} leaked into the logs"
         );
     }
+}
+
+/// GitLab's gateway drops a request's endpoint for Bedrock too; duo says so in the access line.
+#[tokio::test(flavor = "current_thread")]
+async fn a_request_supplied_bedrock_endpoint_is_ignored_and_logged() {
+    let capture = duo_logging::LogCapture::default();
+    let subscriber =
+        duo_logging::subscriber(&duo_logging::LoggingConfig::default(), capture.clone()).unwrap();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let operator = FakeBedrock::start().await;
+    let attacker = FakeBedrock::start().await;
+    operator.push(Answer::chunks(["return ", "a + b\n"]));
+    let mut cfg = support::config();
+    cfg.custom_models.enabled = false;
+    cfg.providers.bedrock.endpoint_url = Some(operator.url());
+    cfg.providers.bedrock.region = Some("us-east-1".into());
+    cfg.providers.bedrock.access_key_id = Some("AKIDOPERATOR".into());
+    cfg.providers.bedrock.secret_access_key = Some(duo_core::Secret::new("operator-secret"));
+    cfg.providers.bedrock.session_token = Some(duo_core::Secret::new("operator-session"));
+    let gw = start(cfg).await;
+    let body = completion_body(
+        "claude_3",
+        &attacker.url(),
+        "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
+    );
+    let res = client()
+        .post(gw.url("/v2/code/completions"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["choices"][0]["text"],
+        "return a + b\n"
+    );
+    assert!(
+        attacker.requests().is_empty(),
+        "no signed request to the request's host"
+    );
+    assert_eq!(operator.requests().len(), 1);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let access = capture.lines_for(duo_logging::ACCESS_TARGET).unwrap();
+    assert_eq!(access.len(), 1, "{access:#?}");
+    assert_eq!(access[0]["model_endpoint_ignored"], true);
+    assert_eq!(access[0]["model_provider"], "bedrock");
 }

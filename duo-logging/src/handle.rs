@@ -40,6 +40,9 @@ pub struct RequestRecord {
     pub error_message: Option<String>,
     /// Whether authentication was bypassed.
     pub auth_bypassed: bool,
+    /// Whether the request named a model endpoint that the gateway did not use (a Bedrock
+    /// endpoint, which only the operator may set).
+    pub model_endpoint_ignored: bool,
 }
 
 /// One request's log record, shared by the request log layer, the handlers and the model
@@ -180,6 +183,12 @@ impl RequestLogHandle {
     /// Marks the request as served without authentication (logged at warning level).
     pub fn set_auth_bypassed(&self, bypassed: bool) {
         self.recorded().auth_bypassed = bypassed;
+    }
+
+    /// Records that the request's model endpoint was ignored (logged as
+    /// `model_endpoint_ignored: true`).
+    pub fn set_model_endpoint_ignored(&self) {
+        self.recorded().model_endpoint_ignored = true;
     }
 
     /// Records why the request failed; `message` is redacted before it is logged.

@@ -80,6 +80,7 @@ impl AzureOpenAiModel {
                 http: http.clone(),
                 upstream,
                 auth,
+                secret: endpoint.api_key().filter(|k| !k.is_empty()).cloned(),
                 completions_url: url(&["completions"])?,
                 chat_url: url(&["chat", "completions"])?,
                 model_field: None,

@@ -44,6 +44,10 @@ pub struct ProviderConfig {
     /// AWS Bedrock: region, credentials, endpoint override.
     #[cfg(feature = "bedrock")]
     pub bedrock: crate::bedrock::BedrockSettings,
+    /// Where upstream connections may go (set in code: the gateway derives it from
+    /// `custom_models.allow_link_local_endpoints`).
+    #[serde(skip)]
+    pub egress: crate::EgressPolicy,
 }
 
 impl Default for ProviderConfig {
@@ -56,6 +60,7 @@ impl Default for ProviderConfig {
             max_clients: 256,
             #[cfg(feature = "bedrock")]
             bedrock: crate::bedrock::BedrockSettings::default(),
+            egress: crate::EgressPolicy::default(),
         }
     }
 }
@@ -76,6 +81,12 @@ pub struct HttpSettings {
     pub user_agent: String,
     /// A PEM file of extra root certificates to trust (a private CA in front of the model servers).
     pub ca_bundle: Option<PathBuf>,
+    /// The largest non-streamed answer read, in bytes (default 16 MiB); a larger one is an
+    /// error, and its rest is never read.
+    pub max_response_bytes: usize,
+    /// The largest single SSE event of a stream, in bytes (default 1 MiB); a larger one ends
+    /// the stream as an error, without buffering it.
+    pub max_event_bytes: usize,
 }
 
 impl Default for HttpSettings {
@@ -86,6 +97,8 @@ impl Default for HttpSettings {
             tcp_keepalive: Duration::from_secs(60),
             user_agent: concat!("duo-gateway/", env!("CARGO_PKG_VERSION")).to_owned(),
             ca_bundle: None,
+            max_response_bytes: 16 << 20,
+            max_event_bytes: 1 << 20,
         }
     }
 }

@@ -7,23 +7,31 @@ use std::time::{Duration, SystemTime};
 use duo_core::{Error, TimeoutPhase};
 use reqwest::header::HeaderMap;
 
-use crate::HttpSettings;
+use crate::{EgressPolicy, EgressRefused, HttpSettings};
 
 /// One pooled HTTP client, cheap to clone (clones share the connection pool).
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
     connect_timeout: Duration,
+    max_response_bytes: usize,
+    max_event_bytes: usize,
 }
 
 impl HttpClient {
     /// Builds the client: `connect_timeout` (zero: none), pool and keep-alive settings from
-    /// `settings`, `TCP_NODELAY` on, rustls with the platform's roots plus `settings.ca_bundle`.
+    /// `settings`, `TCP_NODELAY` on, rustls with the platform's roots plus `settings.ca_bundle`,
+    /// and every connection through `egress` (resolved-address checks, no redirects).
     ///
     /// # Errors
     /// [`Error::Config`] when the CA bundle cannot be read or the TLS backend cannot start.
-    pub fn new(settings: &HttpSettings, connect_timeout: Duration) -> Result<Self, Error> {
-        let mut builder = reqwest::Client::builder()
+    pub fn new(
+        settings: &HttpSettings,
+        connect_timeout: Duration,
+        egress: &EgressPolicy,
+    ) -> Result<Self, Error> {
+        let mut builder = egress
+            .client_builder()
             .pool_idle_timeout(settings.pool_idle_timeout)
             .pool_max_idle_per_host(settings.pool_max_idle_per_host)
             .tcp_nodelay(true)
@@ -57,6 +65,8 @@ impl HttpClient {
         Ok(Self {
             client,
             connect_timeout,
+            max_response_bytes: settings.max_response_bytes,
+            max_event_bytes: settings.max_event_bytes,
         })
     }
 
@@ -64,6 +74,18 @@ impl HttpClient {
     #[must_use]
     pub fn inner(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// The largest non-streamed answer read, in bytes.
+    #[must_use]
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
+    }
+
+    /// The largest SSE event read, in bytes.
+    #[must_use]
+    pub fn max_event_bytes(&self) -> usize {
+        self.max_event_bytes
     }
 
     /// The connect timeout the client was built with (zero: none).
@@ -74,6 +96,12 @@ impl HttpClient {
 
     /// Maps an error of `send()` (before any response arrived) to a duo error.
     pub(crate) fn send_error(&self, upstream: &str, err: &reqwest::Error) -> Error {
+        if let Some(refused) = EgressRefused::find(err) {
+            return Error::EgressRefused {
+                upstream: upstream.to_owned(),
+                rule: refused.to_string(),
+            };
+        }
         if err.is_connect() {
             if err.is_timeout() {
                 return Error::Timeout {
@@ -215,7 +243,8 @@ mod tests {
             ca_bundle: Some("/nonexistent/ca.pem".into()),
             ..HttpSettings::default()
         };
-        let err = HttpClient::new(&settings, Duration::from_secs(1)).unwrap_err();
+        let err = HttpClient::new(&settings, Duration::from_secs(1), &EgressPolicy::default())
+            .unwrap_err();
         assert!(
             matches!(&err, Error::Config(m) if m.contains("/nonexistent/ca.pem")),
             "{err}"

@@ -57,8 +57,10 @@
 pub mod azure;
 #[cfg(feature = "bedrock")]
 pub mod bedrock;
+mod bounded;
 mod config;
 mod duration;
+pub mod egress;
 mod http;
 #[cfg(any(feature = "vllm", feature = "azure"))]
 pub mod openai;
@@ -66,6 +68,7 @@ mod registry;
 mod resilience;
 
 pub use config::{AzureAuth, AzureSettings, HttpSettings, OpenAiSettings, ProviderConfig};
+pub use egress::{EgressPolicy, EgressRefused};
 pub use http::HttpClient;
 pub use registry::Registry;
 pub use resilience::{ResilienceConfig, Resilient};

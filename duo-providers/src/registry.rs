@@ -120,7 +120,11 @@ impl Registry {
     /// [`try_new`](Self::try_new) to fail at start-up instead.
     #[must_use]
     pub fn new(config: ProviderConfig) -> Self {
-        let http = HttpClient::new(&config.http, config.resilience.connect_timeout);
+        let http = HttpClient::new(
+            &config.http,
+            config.resilience.connect_timeout,
+            &config.egress,
+        );
         #[cfg(feature = "bedrock")]
         let bedrock = {
             let provider = crate::bedrock::BedrockProvider::new(config.bedrock.clone());
@@ -191,6 +195,7 @@ impl Registry {
     }
 
     async fn build(&self, endpoint: &ModelEndpoint) -> Result<Arc<dyn LanguageModel>, Error> {
+        self.check_egress(endpoint)?;
         match endpoint.provider() {
             #[cfg(feature = "vllm")]
             ProviderKind::OpenAiCompatible => {
@@ -225,6 +230,30 @@ impl Registry {
                  (its Cargo feature is off)"
             ))),
         }
+    }
+}
+
+impl Registry {
+    /// The egress policy's check of the endpoint's URL as written (literal addresses and
+    /// metadata host names); resolved names are checked when the client connects. Bedrock's
+    /// endpoint never comes from the request, so its `base_url` is not used.
+    fn check_egress(&self, endpoint: &ModelEndpoint) -> Result<(), Error> {
+        if endpoint.provider() == ProviderKind::Bedrock {
+            return Ok(());
+        }
+        let Some(raw) = endpoint.base_url() else {
+            return Ok(());
+        };
+        let Ok(url) = reqwest::Url::parse(raw) else {
+            return Ok(()); // the provider reports the malformed URL
+        };
+        self.config
+            .egress
+            .check_url(&url)
+            .map_err(|refused| Error::EgressRefused {
+                upstream: format!("{} at {}", endpoint.provider(), refused.host()),
+                rule: refused.to_string(),
+            })
     }
 }
 

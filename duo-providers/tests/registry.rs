@@ -42,6 +42,9 @@ async fn equal_endpoints_share_one_client_and_one_connection() {
     for model in [&a, &other_key, &azure, &a, &other_key, &azure] {
         let (events, err) = common::drain(model.as_ref(), &chat("x")).await.unwrap();
         assert_eq!((common::text(&events).as_str(), err), ("pooled", None));
+        // A stream ends at its finish; the rest of its body is read in the background, and
+        // then its connection is back in the pool.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         let g = model.generate(&chat("x")).await.unwrap();
         assert_eq!(g.text, "pooled");
     }

@@ -255,7 +255,7 @@ async fn bad_json_chunks_and_bad_bytes_are_protocol_errors() {
     ));
     let err = drain(&m, &completion("x")).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Protocol { message, .. } if message.contains("got JSON")),
+        matches!(&err, Error::Protocol { message, .. } if message.contains("got 'application/json'")),
         "{err:?}"
     );
 

@@ -6,7 +6,9 @@
 //! - [`openai`]: vLLM / OpenAI-compatible and Azure OpenAI (`/v1/completions`,
 //!   `/v1/chat/completions`, Azure deployment paths), JSON and SSE.
 //! - [`bedrock`]: AWS Bedrock Converse and ConverseStream (`application/vnd.amazon.eventstream`).
+//! - [`dns`]: a resolver the test controls, so a host name can resolve to any address.
 
 pub mod bedrock;
+pub mod dns;
 pub mod oidc;
 pub mod openai;

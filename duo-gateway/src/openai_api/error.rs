@@ -86,7 +86,7 @@ impl OpenAiError {
             INVALID_REQUEST,
             format!(
                 "The model '{}' does not exist; GET /v1/models lists the models served here.",
-                shorten(model, 200)
+                crate::upstream_text::shorten(model, 200)
             ),
         )
         .code("model_not_found");
@@ -103,6 +103,7 @@ impl OpenAiError {
     /// | connect failure, upstream 503 | 503 | `server_error` / `upstream_unavailable` |
     /// | timeout, upstream 408/504 | 504 | `server_error` / `upstream_timeout` |
     /// | gateway misconfiguration | 500 | `server_error` / `gateway_misconfigured` |
+    /// | the model's endpoint breaks the egress policy | 500 | `server_error` / `egress_refused` |
     /// | anything else (upstream 5xx/401/403/404, broken or malformed stream) | 502 | `server_error` / `upstream_error` |
     ///
     /// Messages never carry the upstream's URL or credentials (the full error goes to the log).
@@ -135,7 +136,7 @@ impl OpenAiError {
                 INVALID_REQUEST,
                 format!(
                     "The model server rejected the request (HTTP {status}): {}",
-                    shorten(message, 500)
+                    crate::upstream_text::reason(message)
                 ),
             )
             .code("upstream_rejected_request"),
@@ -160,6 +161,13 @@ impl OpenAiError {
                 "The gateway cannot reach this model as configured; ask its operator.",
             )
             .code("gateway_misconfigured"),
+            Error::EgressRefused { .. } => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                SERVER_ERROR,
+                "The gateway's egress policy refuses this model's endpoint (a link-local or \
+                 cloud-metadata address); ask its operator.",
+            )
+            .code("egress_refused"),
             other => {
                 let detail = match other.upstream_status() {
                     Some(status) => format!(" (HTTP {status})"),
@@ -215,18 +223,6 @@ impl IntoResponse for OpenAiError {
         }
         response
     }
-}
-
-/// `text` cut to at most `max` bytes (at a character boundary), with `…` when cut.
-fn shorten(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut cut = max;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &text[..cut])
 }
 
 #[cfg(test)]
@@ -294,7 +290,7 @@ mod tests {
 
     #[test]
     fn long_texts_are_shortened_at_char_boundaries() {
-        assert_eq!(shorten("abc", 5), "abc");
-        assert_eq!(shorten("ééé", 3), "é…");
+        assert_eq!(crate::upstream_text::shorten("abc", 5), "abc");
+        assert_eq!(crate::upstream_text::shorten("ééé", 3), "é…");
     }
 }

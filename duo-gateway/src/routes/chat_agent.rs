@@ -57,7 +57,7 @@ pub async fn agent(
         )));
     }
     let metadata = ModelMetadata::required(request.model_metadata.as_ref())?;
-    let endpoint = select(metadata.fields(), &state.config().custom_models)?;
+    let endpoint = select(metadata.fields(), &state.config().custom_models, &log)?;
     log.set_model(&endpoint);
     let definition = state.resolve_prompt(PROMPT_ID, endpoint.family(), "^1.0.0")?;
 

@@ -94,6 +94,7 @@ pub async fn chat(
             api_key: payload.model_api_key.as_ref(),
         },
         &state.config().custom_models,
+        &log,
     )?;
     log.set_model(&endpoint);
     let model_request = ModelRequest::new(Prompt::Chat(messages(&payload.content)?))

@@ -112,8 +112,17 @@ impl Readiness {
             .await;
             let error = match result {
                 Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(e.to_string()),
-                Err(_) => Some(format!("no answer within {:?}", self.timeout)),
+                Ok(Err(e)) => {
+                    // The full (redacted) text goes to the log; the unauthenticated answer
+                    // names the error's kind and status only.
+                    let text = crate::upstream_text::redacted(&e.to_string());
+                    tracing::warn!(model = %name, error = %text, "readiness probe failed");
+                    Some(match e.upstream_status() {
+                        Some(status) => format!("{} (HTTP {status})", e.kind()),
+                        None => e.kind().to_owned(),
+                    })
+                }
+                Err(_) => Some(format!("timeout (no answer within {:?})", self.timeout)),
             };
             Check { model: name, error }
         });

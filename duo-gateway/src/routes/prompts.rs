@@ -62,7 +62,7 @@ async fn invoke(
     let constraint = request.prompt_version.as_deref().unwrap_or("^1.0.0");
     check_len("prompt_version", constraint, 50)?;
     let metadata = ModelMetadata::required(request.model_metadata.as_ref())?;
-    let endpoint = select(metadata.fields(), &state.config().custom_models)?;
+    let endpoint = select(metadata.fields(), &state.config().custom_models, log)?;
     log.set_model(&endpoint);
     let definition = state.resolve_prompt(prompt_id, endpoint.family(), constraint)?;
     if !caller.can(definition.unit_primitive()) {

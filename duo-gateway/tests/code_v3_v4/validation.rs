@@ -122,7 +122,7 @@ async fn invalid_bodies_get_422_naming_the_field() {
             edit(&base, |b| {
                 b["model_metadata"]["endpoint"] = json!("http://169.254.169.254/latest");
             }),
-            "link-local or cloud-metadata",
+            "is a cloud metadata address (169.254.169.254)",
         ),
     ];
     for path in ["/v3/code/completions", "/v4/code/suggestions"] {

@@ -128,6 +128,7 @@ impl Pending {
                     user_agent = ctx.user_agent(),
                     duration_request = ctx.duration_request(),
                     auth_bypassed = r.auth_bypassed,
+                    model_endpoint_ignored = r.model_endpoint_ignored,
                     llm_log = self.handle.llm_log_enabled(),
                     "{} {} {}",
                     method,

@@ -5,7 +5,9 @@
 //! else from `aws-config`'s default chain: environment variables, the shared config and
 //! credentials files, SSO, web identity, and ECS/EC2 instance roles, so temporary credentials
 //! and instance profiles work. An endpoint override (a VPC endpoint, or a test server) comes from
-//! the endpoint's `base_url` or the settings' `endpoint_url`.
+//! the operator only: the settings' `endpoint_url` or `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`. A
+//! model endpoint's `base_url` is ignored, so the operator's credentials are never signed into
+//! a request to a host a caller chose.
 //!
 //! # What each prompt becomes
 //!

@@ -85,11 +85,14 @@ impl BedrockProvider {
         }
     }
 
-    /// A model for `endpoint` (`bedrock/<model-id>`); the endpoint's `base_url`, if any,
-    /// overrides the settings' `endpoint_url`.
+    /// A model for `endpoint` (`bedrock/<model-id>`). Its endpoint is the operator's alone:
+    /// the settings' `endpoint_url`, else `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` or the region's
+    /// public endpoint (both through `aws-config`). The endpoint's own `base_url` is **never**
+    /// used: requests are signed with the operator's AWS credentials, which must not go to a
+    /// host that whoever sent the request chose.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] for a non-Bedrock endpoint or a malformed endpoint URL;
+    /// [`Error::InvalidRequest`] for a non-Bedrock endpoint;
     /// [`Error::Config`] for half-configured static keys, a malformed `endpoint_url` setting,
     /// or no region anywhere in the AWS configuration.
     pub async fn model(&self, endpoint: &ModelEndpoint) -> Result<BedrockModel, Error> {
@@ -100,16 +103,13 @@ impl BedrockProvider {
             )));
         }
         let settings = &self.inner.settings;
-        let override_url = match endpoint.base_url() {
-            Some(url) => Some(check_url(url).map_err(Error::InvalidRequest)?),
-            None => settings
-                .endpoint_url
-                .as_deref()
-                .map(str::trim)
-                .filter(|u| !u.is_empty())
-                .map(|u| check_url(u).map_err(Error::Config))
-                .transpose()?,
-        };
+        let override_url = settings
+            .endpoint_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(|u| check_url(u).map_err(Error::Config))
+            .transpose()?;
         let keys = settings.static_keys()?;
         let sdk = self
             .inner
@@ -288,27 +288,29 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn clients_are_cached_per_endpoint_override() {
+    async fn a_request_supplied_endpoint_is_never_used() {
         let sdk = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .build();
-        let provider = provider_with(BedrockSettings::default(), sdk);
-        for url in [
-            "http://a.internal",
-            "http://b.internal",
-            "http://a.internal",
-        ] {
-            provider
+        let settings = BedrockSettings {
+            endpoint_url: Some("http://operator.internal".into()),
+            ..BedrockSettings::default()
+        };
+        let provider = provider_with(settings, sdk);
+        for url in ["http://attacker.example", "http://169.254.169.254"] {
+            let model = provider
                 .model(&endpoint().with_base_url(url))
                 .await
                 .unwrap();
+            assert_eq!(
+                model.upstream(),
+                "AWS Bedrock at http://operator.internal (us-east-1)"
+            );
         }
-        provider.model(&endpoint()).await.unwrap();
         let clients = provider.inner.clients.lock().unwrap();
-        let mut keys: Vec<&str> = clients.keys().map(String::as_str).collect();
-        keys.sort_unstable();
-        assert_eq!(keys, ["", "http://a.internal", "http://b.internal"]);
+        let keys: Vec<&str> = clients.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["http://operator.internal"]);
     }
 
     #[test]

@@ -21,8 +21,9 @@ pub struct BedrockSettings {
     pub session_token: Option<Secret>,
     /// A named profile of `~/.aws/config` to load instead of the default one.
     pub profile: Option<String>,
-    /// An endpoint override (a VPC/private endpoint, or a test server); an endpoint's own
-    /// `base_url` takes precedence.
+    /// An endpoint override (a VPC/private endpoint, or a test server). The only way, besides
+    /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`, to point Bedrock calls elsewhere: a model endpoint's
+    /// `base_url` is never used.
     pub endpoint_url: Option<String>,
 }
 

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use duo_core::{Error, EventStream, Generation, ModelRequest, Prompt};
+use futures::StreamExt;
 use reqwest::header::{self, HeaderName, HeaderValue};
 use reqwest::{RequestBuilder, Response, Url};
 use serde::de::DeserializeOwned;
 
-use super::sse::decode_sse;
+use super::sse::decode_sse_limited;
 use super::wire::{self, ErrorInfo, FullResponse, RequestBody, StreamOptions};
 use crate::http::{HttpClient, excerpt, retry_after};
 
@@ -21,6 +22,8 @@ pub(crate) struct OpenAiClient {
     pub http: HttpClient,
     pub upstream: Arc<str>,
     pub auth: Option<(HeaderName, HeaderValue)>,
+    /// The key inside `auth`, scrubbed from everything the upstream says back.
+    pub secret: Option<duo_core::Secret>,
     pub completions_url: Url,
     pub chat_url: Url,
     /// The `model` field of the body (Azure puts the deployment in the path instead).
@@ -185,7 +188,11 @@ impl OpenAiClient {
     async fn status_error(&self, response: Response) -> Error {
         let status = response.status().as_u16();
         let wait = retry_after(response.headers());
-        let text = response.text().await.unwrap_or_default();
+        // An error body is only quoted: read at most a little of it.
+        let text = crate::bounded::read_body(response, 64 << 10, &self.upstream)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
         let info = serde_json::from_str(&text)
             .map(|v| ErrorInfo::parse(&v))
             .unwrap_or_default();
@@ -202,20 +209,32 @@ impl OpenAiClient {
             } else {
                 format!("{message} [filtered: {categories}]")
             };
-            return Error::ContentFiltered {
+            return self.scrub(Error::ContentFiltered {
                 upstream: self.upstream.to_string(),
                 message,
-            };
+            });
         }
-        Error::from_status(self.upstream.as_ref(), status, message, wait)
+        self.scrub(Error::from_status(
+            self.upstream.as_ref(),
+            status,
+            message,
+            wait,
+        ))
+    }
+
+    /// `err` without the endpoint's key in its text.
+    pub(crate) fn scrub(&self, err: Error) -> Error {
+        match &self.secret {
+            Some(secret) => err.scrubbed(secret),
+            None => err,
+        }
     }
 
     /// Reads a JSON body.
     pub(crate) async fn json<T: DeserializeOwned>(&self, response: Response) -> Result<T, Error> {
-        let bytes = response.bytes().await.map_err(|e| Error::BrokenStream {
-            upstream: self.upstream.to_string(),
-            message: format!("the answer broke off: {}", crate::http::chain(&e)),
-        })?;
+        let bytes =
+            crate::bounded::read_body(response, self.http.max_response_bytes(), &self.upstream)
+                .await?;
         serde_json::from_slice(&bytes).map_err(|e| Error::Protocol {
             upstream: self.upstream.to_string(),
             message: format!(
@@ -225,30 +244,51 @@ impl OpenAiClient {
         })
     }
 
-    /// Starts a streamed answer (`stream: true`, usage requested).
+    /// Starts a streamed answer (`stream: true`, usage requested); no error carries the key.
     pub(crate) async fn stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
+        self.open_stream(request).await.map_err(|e| self.scrub(e))
+    }
+
+    async fn open_stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
         let (url, body) = self.body(request, true)?;
         let response = self.post(url, &body, "text/event-stream").await?;
         let content_type = response
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if content_type.starts_with("application/json") {
-            let text = response.text().await.unwrap_or_default();
+            .unwrap_or("")
+            .to_owned();
+        // No content type is tolerated (some proxies drop it); any other than SSE is an error.
+        if !content_type.is_empty() && !content_type.starts_with("text/event-stream") {
+            let text = crate::bounded::read_body(response, ERROR_EXCERPT, &self.upstream)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
             return Err(Error::Protocol {
                 upstream: self.upstream.to_string(),
-                message: format!("asked for an SSE stream, got JSON: {}", excerpt(&text, 200)),
+                message: format!(
+                    "asked for an SSE stream, got '{content_type}': {}",
+                    excerpt(&text, 200)
+                ),
             });
         }
-        Ok(decode_sse(
+        let events = decode_sse_limited(
             response.bytes_stream(),
             Arc::clone(&self.upstream),
-        ))
+            self.http.max_event_bytes(),
+        );
+        Ok(match self.secret.clone() {
+            Some(secret) => Box::pin(events.map(move |e| e.map_err(|err| err.scrubbed(&secret)))),
+            None => events,
+        })
     }
 
-    /// Answers once (`stream: false`).
+    /// Answers once (`stream: false`); no error carries the key.
     pub(crate) async fn generate(&self, request: &ModelRequest) -> Result<Generation, Error> {
+        self.generate_once(request).await.map_err(|e| self.scrub(e))
+    }
+
+    async fn generate_once(&self, request: &ModelRequest) -> Result<Generation, Error> {
         let (url, body) = self.body(request, false)?;
         let response = self.post(url, &body, "application/json").await?;
         let answer: FullResponse = self.json(response).await?;

@@ -69,6 +69,7 @@ impl OpenAiCompatibleModel {
                 http: http.clone(),
                 upstream,
                 auth,
+                secret: endpoint.api_key().filter(|k| !k.is_empty()).cloned(),
                 completions_url: join(&base, &["completions"])?,
                 chat_url: join(&base, &["chat", "completions"])?,
                 model_field: Some(model.clone()),

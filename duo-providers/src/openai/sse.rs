@@ -14,7 +14,11 @@ use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
 
 use super::wire::{self, ErrorInfo, StreamChunk};
+use crate::bounded::{BodyError, EventLimit};
 use crate::http::{chain, excerpt};
+
+/// The largest SSE event [`decode_sse`] reads (1 MiB); [`decode_sse_limited`] takes another.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 1 << 20;
 
 /// How long a finished stream's leftover bytes are drained in the background, so its
 /// connection can go back to the pool.
@@ -23,12 +27,15 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// Decodes an OpenAI-style SSE body (vLLM, OpenAI, Azure OpenAI) into model events.
 ///
 /// Yields a [`StreamEvent::Delta`] per non-empty piece of text (choice 0), then exactly one
-/// [`StreamEvent::Finish`] with the finish reason and the usage chunk's counts, at `data: [DONE]`
-/// (or at the end of the body when a finish reason was seen). A body that ends before either
-/// yields [`Error::BrokenStream`] after the deltas already yielded; a transport error mid-body
-/// the same; bad JSON or invalid UTF-8 yields [`Error::Protocol`]; an `error` object in a chunk
-/// (or an `event: error`) yields [`Error::BrokenStream`] with its message. Nothing follows an
-/// error or the finish.
+/// [`StreamEvent::Finish`] with the finish reason and the usage chunk's counts: as soon as both a
+/// finish reason and the usage arrived, else at `data: [DONE]` or the end of the body, provided a
+/// finish reason was seen. A stream that ends without a finish reason (at EOF, or at `[DONE]`,
+/// as llama.cpp's server does when it interrupts a stream) is a truncated answer: it yields
+/// [`Error::BrokenStream`] after the deltas already yielded; a transport error mid-body the same;
+/// bad JSON or invalid UTF-8 yields [`Error::Protocol`]; an event larger than
+/// [`DEFAULT_MAX_EVENT_BYTES`] yields [`Error::ResponseTooLarge`] without buffering it; an
+/// `error` object in a chunk (or an `event: error`) yields [`Error::BrokenStream`] with its
+/// message. Nothing follows an error or the finish.
 ///
 /// `upstream` names the server in errors (e.g. `vLLM at http://vllm:8000/v1`).
 ///
@@ -52,11 +59,23 @@ where
     S: Stream<Item = Result<Bytes, E>> + Send + 'static,
     E: StdError + Send + Sync + 'static,
 {
+    decode_sse_limited(body, upstream, DEFAULT_MAX_EVENT_BYTES)
+}
+
+/// [`decode_sse`] with another limit on one event's size, in bytes.
+pub fn decode_sse_limited<S, E>(body: S, upstream: Arc<str>, max_event_bytes: usize) -> EventStream
+where
+    S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+    E: StdError + Send + Sync + 'static,
+{
     Box::pin(Decoder {
-        events: Some(Box::pin(body.eventsource())),
+        events: Some(Box::pin(
+            EventLimit::new(body, max_event_bytes).eventsource(),
+        )),
         state: ChunkState::default(),
         upstream,
         draining: false,
+        seen_event: false,
     })
 }
 
@@ -64,11 +83,13 @@ type SseEvents<E> = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<E>>
 
 struct Decoder<E: Send + 'static> {
     /// `None` once the stream is over and the body released.
-    events: Option<SseEvents<E>>,
+    events: Option<SseEvents<BodyError<E>>>,
     state: ChunkState,
     upstream: Arc<str>,
     /// The finish was yielded; what is left of the body only needs reading to its end.
     draining: bool,
+    /// Whether any SSE event arrived (an empty 200 stream is a protocol error, not retried).
+    seen_event: bool,
 }
 
 /// What the chunks said so far.
@@ -95,6 +116,14 @@ impl ChunkState {
             });
         }
         if data == "[DONE]" {
+            if self.finish.is_none() {
+                return Err(Error::BrokenStream {
+                    upstream: upstream.to_owned(),
+                    message: "the stream ended with [DONE] but no finish_reason: the answer \
+                              was cut short"
+                        .into(),
+                });
+            }
             return Ok(Step::Done);
         }
         let chunk: StreamChunk = serde_json::from_str(data).map_err(|e| Error::Protocol {
@@ -124,6 +153,10 @@ impl ChunkState {
                 step = Step::Delta(text);
             }
         }
+        if matches!(step, Step::Nothing) && self.finish.is_some() && self.usage.is_some() {
+            // Nothing more can come that the answer needs: end now, not at [DONE] or EOF.
+            return Ok(Step::Done);
+        }
         Ok(step)
     }
 
@@ -136,9 +169,16 @@ impl ChunkState {
 }
 
 impl<E: StdError + Send + Sync + 'static> Decoder<E> {
-    fn stream_error(&self, err: EventStreamError<E>) -> Error {
+    fn stream_error(&self, err: EventStreamError<BodyError<E>>) -> Error {
         let upstream = self.upstream.to_string();
         match err {
+            EventStreamError::Transport(BodyError::EventTooLarge(limit)) => {
+                Error::ResponseTooLarge {
+                    upstream,
+                    what: "an SSE event",
+                    limit,
+                }
+            }
             EventStreamError::Utf8(e) => Error::Protocol {
                 upstream,
                 message: format!("the stream is not valid UTF-8: {e}"),
@@ -176,6 +216,9 @@ impl<E: StdError + Send + Sync + 'static> Stream for Decoder<E> {
         }
         loop {
             let item = futures::ready!(events.poll_next_unpin(cx));
+            if matches!(item, Some(Ok(_))) {
+                this.seen_event = true;
+            }
             let out = match item {
                 Some(Ok(event)) => match this.state.on_event(&event, &this.upstream) {
                     Ok(Step::Nothing) => continue,
@@ -183,10 +226,16 @@ impl<E: StdError + Send + Sync + 'static> Stream for Decoder<E> {
                         return Poll::Ready(Some(Ok(StreamEvent::Delta(text))));
                     }
                     Ok(Step::Done) => {
-                        // Usually the body's end came in the same read: release it now, so the
-                        // connection goes back to the pool before the consumer sees the finish.
-                        let ended =
-                            matches!(events.poll_next_unpin(cx), Poll::Ready(None | Some(Err(_))));
+                        // Usually the rest ([DONE], the body's end) came in the same read: read
+                        // what is already here, without waiting, so the connection goes back to
+                        // the pool before the consumer sees the finish.
+                        let ended = loop {
+                            match events.poll_next_unpin(cx) {
+                                Poll::Ready(Some(Ok(_))) => {}
+                                Poll::Ready(None | Some(Err(_))) => break true,
+                                Poll::Pending => break false,
+                            }
+                        };
                         if ended {
                             this.events = None;
                         } else {
@@ -198,6 +247,10 @@ impl<E: StdError + Send + Sync + 'static> Stream for Decoder<E> {
                 },
                 Some(Err(e)) => Err(this.stream_error(e)),
                 None if this.state.finish.is_some() => Ok(this.state.finish()),
+                None if !this.seen_event => Err(Error::Protocol {
+                    upstream: this.upstream.to_string(),
+                    message: "the model server answered with an empty stream (no SSE event)".into(),
+                }),
                 None => Err(Error::BrokenStream {
                     upstream: this.upstream.to_string(),
                     message:

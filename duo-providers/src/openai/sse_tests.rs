@@ -169,9 +169,15 @@ fn a_transport_error_is_a_broken_stream() {
 }
 
 #[test]
-fn done_without_finish_reason_is_a_plain_stop() {
+fn done_without_finish_reason_is_a_truncated_answer() {
+    // llama.cpp's server ends an interrupted stream like this: never report it as complete.
     let got = decode(ok(&[
         b"data: {\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\ndata: [DONE]\n\n",
     ]));
-    assert_eq!(got, vec![delta("a"), finish(FinishReason::Stop, None)]);
+    assert_eq!(got[0], delta("a"));
+    assert!(
+        matches!(&got[1], Err(Error::BrokenStream { message, .. }) if message.contains("no finish_reason")),
+        "{got:?}"
+    );
+    assert_eq!(got.len(), 2);
 }

@@ -69,32 +69,6 @@ impl Timed {
         }
         Poll::Ready(Some(item))
     }
-
-    /// After the finish: lets the inner stream read its body to the end (so its connection can
-    /// be reused), ending quietly when a limit passes; nothing more is yielded.
-    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<StreamEvent, Error>>> {
-        let Some(inner) = self.inner.as_mut() else {
-            return Poll::Ready(None);
-        };
-        loop {
-            match inner.poll_next_unpin(cx) {
-                Poll::Ready(Some(_)) => {}
-                Poll::Ready(None) => break,
-                Poll::Pending => {
-                    let mut expired = |s: &mut Option<(Duration, Pin<Box<Sleep>>)>| {
-                        s.as_mut()
-                            .is_some_and(|(_, s)| s.as_mut().poll(cx).is_ready())
-                    };
-                    if expired(&mut self.idle) || expired(&mut self.total) {
-                        break;
-                    }
-                    return Poll::Pending;
-                }
-            }
-        }
-        self.inner = None;
-        Poll::Ready(None)
-    }
 }
 
 impl Stream for Timed {
@@ -106,7 +80,11 @@ impl Stream for Timed {
             return this.pass(first);
         }
         if this.finished {
-            return this.poll_drain(cx);
+            // The answer is complete: end now, whatever the upstream connection does. Dropping
+            // the inner stream lets it finish reading its body in the background (the SSE
+            // decoder does), so the connection can still go back to the pool.
+            this.inner = None;
+            return Poll::Ready(None);
         }
         let Some(inner) = this.inner.as_mut() else {
             return Poll::Ready(None);

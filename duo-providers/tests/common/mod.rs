@@ -25,7 +25,12 @@ pub fn endpoint(identifier: &str, url: &str, key: Option<&str>) -> ModelEndpoint
 
 /// A fresh pooled HTTP client with default settings.
 pub fn http() -> HttpClient {
-    HttpClient::new(&HttpSettings::default(), Duration::from_secs(5)).unwrap()
+    HttpClient::new(
+        &HttpSettings::default(),
+        Duration::from_secs(5),
+        &duo_providers::EgressPolicy::default(),
+    )
+    .unwrap()
 }
 
 /// Resilience with generous limits and fast backoff (tests tighten one limit at a time).

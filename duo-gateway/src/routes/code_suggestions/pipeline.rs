@@ -103,7 +103,7 @@ pub(super) async fn serve(
     log: &RequestLog,
     s: Suggestion<'_>,
 ) -> Result<Served, ApiError> {
-    let endpoint = select(s.model, &state.config().custom_models)?;
+    let endpoint = select(s.model, &state.config().custom_models, log)?;
     log.set_model(&endpoint);
     let family = endpoint.family().clone();
     let definition = state.resolve_prompt(s.prompt_id, &family, s.constraint)?;
