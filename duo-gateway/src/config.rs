@@ -60,6 +60,16 @@ pub struct ServerConfig {
     pub body_limit_bytes: usize,
     /// On SIGTERM/SIGINT, how long running streams may take to finish, in seconds.
     pub shutdown_grace_s: u64,
+    /// How long a client may take to send a request's headers, in seconds (from accepting the
+    /// connection, or from the first byte of a later request on a kept-alive one).
+    pub header_read_timeout_s: f64,
+    /// How long a client may take to send a request's whole body, in seconds; over it: 408.
+    pub body_read_timeout_s: f64,
+    /// How long a kept-alive connection may sit idle between requests, in seconds.
+    pub keep_alive_timeout_s: f64,
+    /// Most client connections served at once; above it the listener stops accepting until one
+    /// closes. Unset: half the process's open-file limit, at most 10 000.
+    pub max_connections: Option<usize>,
 }
 
 impl Default for ServerConfig {
@@ -71,7 +81,96 @@ impl Default for ServerConfig {
             metrics_port: 8082,
             body_limit_bytes: 4 * 1024 * 1024,
             shutdown_grace_s: 30,
+            header_read_timeout_s: 10.0,
+            body_read_timeout_s: 30.0,
+            keep_alive_timeout_s: 75.0,
+            max_connections: None,
         }
+    }
+}
+
+impl ServerConfig {
+    /// How long a client may take to send a request's headers.
+    #[must_use]
+    pub fn header_read_timeout(&self) -> Duration {
+        secs(self.header_read_timeout_s)
+    }
+
+    /// How long a client may take to send a request's body.
+    #[must_use]
+    pub fn body_read_timeout(&self) -> Duration {
+        secs(self.body_read_timeout_s)
+    }
+
+    /// How long a kept-alive connection may sit idle.
+    #[must_use]
+    pub fn keep_alive_timeout(&self) -> Duration {
+        secs(self.keep_alive_timeout_s)
+    }
+
+    /// The connection cap: `max_connections`, or derived from the open-file limit.
+    #[must_use]
+    pub fn connection_cap(&self) -> usize {
+        self.max_connections
+            .unwrap_or_else(|| derived_connection_cap(open_file_limit()))
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (key, value) in [
+            ("header_read_timeout_s", self.header_read_timeout_s),
+            ("body_read_timeout_s", self.body_read_timeout_s),
+            ("keep_alive_timeout_s", self.keep_alive_timeout_s),
+        ] {
+            // At most a day: a bound, and a value `Duration` can hold.
+            if !(value > 0.0 && value <= 86_400.0) {
+                return Err(ConfigError(format!(
+                    "fastapi.{key} must be a number of seconds above 0 and at most 86400, not {value}"
+                )));
+            }
+        }
+        if self.max_connections == Some(0) {
+            return Err(ConfigError(
+                "fastapi.max_connections must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Seconds (validated to be positive and finite) as a [`Duration`].
+fn secs(value: f64) -> Duration {
+    Duration::try_from_secs_f64(value).unwrap_or(Duration::from_secs(1))
+}
+
+/// The most connections served when `fastapi.max_connections` is unset.
+const MAX_DERIVED_CONNECTIONS: usize = 10_000;
+/// Descriptors kept back for the listeners, logs, prompt files and DNS.
+const RESERVED_FDS: u64 = 64;
+
+/// Half of what the open-file limit leaves after a reserve (every client request may hold one
+/// upstream connection), at most [`MAX_DERIVED_CONNECTIONS`] and at least 16.
+fn derived_connection_cap(open_files: Option<u64>) -> usize {
+    let Some(limit) = open_files else {
+        return 1024;
+    };
+    let half = limit.saturating_sub(RESERVED_FDS) / 2;
+    usize::try_from(half)
+        .unwrap_or(usize::MAX)
+        .clamp(16, MAX_DERIVED_CONNECTIONS)
+}
+
+/// The soft open-file limit of this process (Linux: `/proc/self/limits`); `None` where it
+/// cannot be read.
+fn open_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    match line
+        .trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+    {
+        "unlimited" => Some(u64::MAX),
+        soft => soft.parse().ok(),
     }
 }
 
@@ -214,6 +313,7 @@ impl Config {
                 ))
             })?;
         }
+        self.fastapi.validate()?;
         if self.fastapi.body_limit_bytes < 1024 {
             return Err(ConfigError(
                 "fastapi.body_limit_bytes must be at least 1024".into(),
@@ -317,6 +417,11 @@ SETTINGS (TOML key = environment variable [default]):
     fastapi.metrics_port        AIGW_FASTAPI__METRICS_PORT        [8082; 0 disables]
     fastapi.body_limit_bytes    AIGW_FASTAPI__BODY_LIMIT_BYTES    [4194304]
     fastapi.shutdown_grace_s    AIGW_FASTAPI__SHUTDOWN_GRACE_S    [30]
+    fastapi.header_read_timeout_s AIGW_FASTAPI__HEADER_READ_TIMEOUT_S [10] to send a request's headers
+    fastapi.body_read_timeout_s AIGW_FASTAPI__BODY_READ_TIMEOUT_S [30] to send its body, else 408
+    fastapi.keep_alive_timeout_s AIGW_FASTAPI__KEEP_ALIVE_TIMEOUT_S [75] idle between requests
+    fastapi.max_connections     AIGW_FASTAPI__MAX_CONNECTIONS     [half the open-file limit, at most 10000]
+                                above it new connections wait in the listen backlog
   Authentication
     gitlab_url                  AIGW_GITLAB_URL                   [unset] GitLab instance whose OIDC keys sign tokens
     customer_portal_url         AIGW_CUSTOMER_PORTAL_URL          [unset] second OIDC issuer (CustomersDot)
@@ -435,6 +540,43 @@ mod tests {
     fn unrelated_reference_settings_are_ignored_not_fatal() {
         let c = load_with("", &[("AIGW_GOOGLE_CLOUD_PLATFORM__LOCATION", "x")]).unwrap();
         assert_eq!(c.fastapi.api_port, 5052);
+    }
+
+    #[test]
+    fn edge_limits_have_production_defaults_and_env_overrides() {
+        let c = load_with("", &[]).unwrap();
+        assert_eq!(c.fastapi.header_read_timeout(), Duration::from_secs(10));
+        assert_eq!(c.fastapi.body_read_timeout(), Duration::from_secs(30));
+        assert_eq!(c.fastapi.keep_alive_timeout(), Duration::from_secs(75));
+        assert!((16..=10_000).contains(&c.fastapi.connection_cap()));
+        let c = load_with(
+            "[fastapi]\nkeep_alive_timeout_s = 60\n",
+            &[
+                ("AIGW_FASTAPI__HEADER_READ_TIMEOUT_S", "0.5"),
+                ("AIGW_FASTAPI__MAX_CONNECTIONS", "100"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.fastapi.header_read_timeout(), Duration::from_millis(500));
+        assert_eq!(c.fastapi.keep_alive_timeout(), Duration::from_secs(60));
+        assert_eq!(c.fastapi.connection_cap(), 100);
+        c.validate().unwrap();
+        let c = load_with("[fastapi]\nbody_read_timeout_s = 0\n", &[]).unwrap();
+        let err = c.validate().unwrap_err();
+        assert!(
+            err.to_string().contains("fastapi.body_read_timeout_s"),
+            "{err}"
+        );
+        let c = load_with("[fastapi]\nmax_connections = 0\n", &[]).unwrap();
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn the_derived_cap_leaves_room_for_upstream_connections() {
+        assert_eq!(derived_connection_cap(Some(1024)), 480);
+        assert_eq!(derived_connection_cap(Some(1_048_576)), 10_000);
+        assert_eq!(derived_connection_cap(Some(10)), 16);
+        assert_eq!(derived_connection_cap(None), 1024);
     }
 
     #[test]
