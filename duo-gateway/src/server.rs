@@ -76,7 +76,7 @@ impl Gateway {
     /// streams finish for up to `fastapi.shutdown_grace_s`, and returns.
     ///
     /// # Errors
-    /// An I/O error of the listener.
+    /// None today (accept errors are logged and retried); kept for listener failures.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
