@@ -293,7 +293,7 @@ SETTINGS (TOML key = environment variable [default]):
     fastapi.header_read_timeout_s AIGW_FASTAPI__HEADER_READ_TIMEOUT_S [10] to send a request's headers
     fastapi.body_read_timeout_s AIGW_FASTAPI__BODY_READ_TIMEOUT_S [30] to send its body, else 408
     fastapi.keep_alive_timeout_s AIGW_FASTAPI__KEEP_ALIVE_TIMEOUT_S [75] idle between requests
-    fastapi.max_connections     AIGW_FASTAPI__MAX_CONNECTIONS     [half the open-file limit, at most 10000]
+    fastapi.max_connections     AIGW_FASTAPI__MAX_CONNECTIONS     [half the open-file limit, at most 10000; 1..1000000]
                                 above it new connections wait in the listen backlog
   Authentication
     gitlab_url                  AIGW_GITLAB_URL                   [unset] GitLab instance whose OIDC keys sign tokens

@@ -91,10 +91,12 @@ impl ServerConfig {
                 )));
             }
         }
-        if self.max_connections == Some(0) {
-            return Err(ConfigError(
-                "fastapi.max_connections must be at least 1".into(),
-            ));
+        if let Some(n) = self.max_connections
+            && !(1..=1_000_000).contains(&n)
+        {
+            return Err(ConfigError(format!(
+                "fastapi.max_connections must be between 1 and 1000000, not {n}"
+            )));
         }
         Ok(())
     }
@@ -168,6 +170,9 @@ mod tests {
             "{err}"
         );
         let c = super::super::tests::load_with("[fastapi]\nmax_connections = 0\n", &[]).unwrap();
+        assert!(c.validate().is_err());
+        let c = super::super::tests::load_with("[fastapi]\nmax_connections = 2000000000\n", &[])
+            .unwrap();
         assert!(c.validate().is_err());
     }
 
