@@ -2,7 +2,7 @@
 //!
 //! - [`AuthConfig`]: the `[auth]` settings (issuers, bypass switches, self-signed keys, cache).
 //! - [`Authenticator`]: verifies `Authorization: Bearer` tokens: the GitLab instance's (keys from
-//!   OIDC discovery, cached, refreshed on an unknown `kid`) and the gateway's own (signing key and,
+//!   OIDC discovery, cached and refreshed without making requests queue: see `jwks`) and the gateway's own (signing key and,
 //!   during a rotation, the previous validation key); checks audience, expiry and the context
 //!   headers; signs user tokens ([`Authenticator::issue_user_token`]).
 //! - [`Caller`]: who is calling and which unit primitives ([`Caller::can`]) the token grants.
@@ -16,7 +16,9 @@ mod caller;
 mod claims;
 mod config;
 mod error;
+mod jwk;
 mod jwks;
+mod jwks_fetch;
 mod jwks_wire;
 mod local_keys;
 mod middleware;
