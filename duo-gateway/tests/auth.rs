@@ -12,6 +12,8 @@ mod bypass;
 mod issuer_faults;
 #[path = "auth/jwks.rs"]
 mod jwks;
+#[path = "auth/jws_header.rs"]
+mod jws_header;
 #[path = "auth/self_signed.rs"]
 mod self_signed;
 #[path = "auth/settings.rs"]

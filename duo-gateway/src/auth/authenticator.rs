@@ -12,6 +12,7 @@ use super::claims::{IssuedClaims, IssuerOnly, TokenClaims};
 use super::config::{AuthConfig, AuthConfigError, SELF_ISSUER};
 use super::error::AuthError;
 use super::jwks::{OidcKeys, OidcSettings};
+use super::jws_header::check_header;
 use super::local_keys::{LOCAL_ALGORITHM, LocalKeys, SIGNING_KID};
 
 /// Header naming the token type; must be `oidc`.
@@ -186,6 +187,13 @@ impl Authenticator {
     /// Verifies a token's signature and claims; returns them and whether the gateway issued it.
     async fn verify(&self, token: &str) -> Result<(TokenClaims, bool), AuthError> {
         let header = decode_header(token).map_err(|e| forbidden("token header unreadable", &e))?;
+        check_header(token).map_err(|why| {
+            tracing::debug!(
+                ?why,
+                "token header refused (crit names extensions the gateway does not understand)"
+            );
+            AuthError::Forbidden
+        })?;
         if self.bypass_jwt_signature {
             let claims = decode::<TokenClaims>(
                 token,

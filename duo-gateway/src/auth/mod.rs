@@ -20,6 +20,7 @@ mod jwk;
 mod jwks;
 mod jwks_fetch;
 mod jwks_wire;
+mod jws_header;
 mod local_keys;
 mod middleware;
 
