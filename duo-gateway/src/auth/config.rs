@@ -38,7 +38,7 @@ pub struct AuthConfig {
     pub jwks_fetch_timeout_s: u64,
     /// Allowed clock skew for `exp`/`nbf`, in seconds (default 30).
     pub leeway_s: u64,
-    /// RSA private key (PEM, PKCS#1 or PKCS#8) the gateway signs its own tokens with (`AIGW_SELF_SIGNED_JWT__SIGNING_KEY`).
+    /// RSA private key (PEM, PKCS#1 or PKCS#8) the gateway signs its own tokens with (`AIGW_SELF_SIGNED_JWT__SIGNING_KEY`); unset: an ephemeral key generated at start (this process only).
     pub signing_key: Option<Secret>,
     /// The previous signing key, still accepted during a rotation (`AIGW_SELF_SIGNED_JWT__VALIDATION_KEY`).
     pub validation_key: Option<Secret>,
