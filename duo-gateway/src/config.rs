@@ -65,7 +65,7 @@ pub struct AuthSwitches {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SelfSignedJwt {
-    /// The current signing key (`AIGW_SELF_SIGNED_JWT__SIGNING_KEY`).
+    /// The current signing key (`AIGW_SELF_SIGNED_JWT__SIGNING_KEY`); unset: an ephemeral key generated at start.
     pub signing_key: Option<Secret>,
     /// The previous key, still accepted during rotation (`AIGW_SELF_SIGNED_JWT__VALIDATION_KEY`).
     pub validation_key: Option<Secret>,
@@ -302,7 +302,7 @@ SETTINGS (TOML key = environment variable [default]):
     auth.bypass_external_with_header AIGW_AUTH__BYPASS_EXTERNAL_WITH_HEADER [false] honour `Bypass-Auth: true`
     auth.bypass_jwt_signature   AIGW_AUTH__BYPASS_JWT_SIGNATURE   [false] skip signature checks (development only)
     auth.audience               AIGW_AUTH__AUDIENCE               [gitlab-ai-gateway]
-    self_signed_jwt.signing_key     AIGW_SELF_SIGNED_JWT__SIGNING_KEY     [unset] RSA private key (PEM)
+    self_signed_jwt.signing_key     AIGW_SELF_SIGNED_JWT__SIGNING_KEY     [unset: ephemeral key, this process only] RSA private key (PEM)
     self_signed_jwt.validation_key  AIGW_SELF_SIGNED_JWT__VALIDATION_KEY  [unset] previous key, during rotation
   Self-hosted models
     custom_models.enabled       AIGW_CUSTOM_MODELS__ENABLED       [false] honour model endpoints sent by GitLab
