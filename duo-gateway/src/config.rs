@@ -12,9 +12,12 @@ use std::time::Duration;
 use duo_core::Secret;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::auth::AuthConfig;
+
+mod server;
+pub use server::ServerConfig;
 
 /// The gateway's whole configuration.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -44,37 +47,6 @@ pub struct Config {
     pub openai_api: crate::openai_api::OpenAiApiConfig,
 }
 
-/// Where and how the gateway listens.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ServerConfig {
-    /// API listen address (`AIGW_FASTAPI__API_HOST`).
-    pub api_host: String,
-    /// API port (`AIGW_FASTAPI__API_PORT`), 5052 as in GitLab's self-hosted image.
-    pub api_port: u16,
-    /// Prometheus metrics listen address (`AIGW_FASTAPI__METRICS_HOST`).
-    pub metrics_host: String,
-    /// Prometheus metrics port (`AIGW_FASTAPI__METRICS_PORT`); 0 disables the metrics listener.
-    pub metrics_port: u16,
-    /// Largest accepted request body, in bytes.
-    pub body_limit_bytes: usize,
-    /// On SIGTERM/SIGINT, how long running streams may take to finish, in seconds.
-    pub shutdown_grace_s: u64,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            api_host: "0.0.0.0".into(),
-            api_port: 5052,
-            metrics_host: "0.0.0.0".into(),
-            metrics_port: 8082,
-            body_limit_bytes: 4 * 1024 * 1024,
-            shutdown_grace_s: 30,
-        }
-    }
-}
-
 /// `[auth]` switches, named as in GitLab's gateway.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -93,7 +65,7 @@ pub struct AuthSwitches {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SelfSignedJwt {
-    /// The current signing key (`AIGW_SELF_SIGNED_JWT__SIGNING_KEY`).
+    /// The current signing key (`AIGW_SELF_SIGNED_JWT__SIGNING_KEY`); unset: an ephemeral key generated at start.
     pub signing_key: Option<Secret>,
     /// The previous key, still accepted during rotation (`AIGW_SELF_SIGNED_JWT__VALIDATION_KEY`).
     pub validation_key: Option<Secret>,
@@ -216,6 +188,7 @@ impl Config {
                 ))
             })?;
         }
+        self.fastapi.validate()?;
         if self.fastapi.body_limit_bytes < 1024 {
             return Err(ConfigError(
                 "fastapi.body_limit_bytes must be at least 1024".into(),
@@ -321,6 +294,11 @@ SETTINGS (TOML key = environment variable [default]):
     fastapi.metrics_port        AIGW_FASTAPI__METRICS_PORT        [8082; 0 disables]
     fastapi.body_limit_bytes    AIGW_FASTAPI__BODY_LIMIT_BYTES    [4194304]
     fastapi.shutdown_grace_s    AIGW_FASTAPI__SHUTDOWN_GRACE_S    [30]
+    fastapi.header_read_timeout_s AIGW_FASTAPI__HEADER_READ_TIMEOUT_S [10] to send a request's headers
+    fastapi.body_read_timeout_s AIGW_FASTAPI__BODY_READ_TIMEOUT_S [30] to send its body, else 408
+    fastapi.keep_alive_timeout_s AIGW_FASTAPI__KEEP_ALIVE_TIMEOUT_S [75] idle between requests
+    fastapi.max_connections     AIGW_FASTAPI__MAX_CONNECTIONS     [half the open-file limit, at most 10000; 1..1000000]
+                                above it new connections wait in the listen backlog
   Authentication
     gitlab_url                  AIGW_GITLAB_URL                   [unset] GitLab instance whose OIDC keys sign tokens
     customer_portal_url         AIGW_CUSTOMER_PORTAL_URL          [unset] second OIDC issuer (CustomersDot)
@@ -328,7 +306,7 @@ SETTINGS (TOML key = environment variable [default]):
     auth.bypass_external_with_header AIGW_AUTH__BYPASS_EXTERNAL_WITH_HEADER [false] honour `Bypass-Auth: true`
     auth.bypass_jwt_signature   AIGW_AUTH__BYPASS_JWT_SIGNATURE   [false] skip signature checks (development only)
     auth.audience               AIGW_AUTH__AUDIENCE               [gitlab-ai-gateway]
-    self_signed_jwt.signing_key     AIGW_SELF_SIGNED_JWT__SIGNING_KEY     [unset] RSA private key (PEM)
+    self_signed_jwt.signing_key     AIGW_SELF_SIGNED_JWT__SIGNING_KEY     [unset: ephemeral key, this process only] RSA private key (PEM)
     self_signed_jwt.validation_key  AIGW_SELF_SIGNED_JWT__VALIDATION_KEY  [unset] previous key, during rotation
   Self-hosted models
     custom_models.enabled       AIGW_CUSTOM_MODELS__ENABLED       [false] honour model endpoints sent by GitLab
@@ -387,7 +365,7 @@ mod tests {
     use super::*;
 
     #[allow(clippy::result_large_err)]
-    fn load_with(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    pub(super) fn load_with(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let mut out = None;
         figment::Jail::expect_with(|jail| {
             jail.create_file("duo.toml", toml)?;

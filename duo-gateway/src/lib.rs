@@ -26,6 +26,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod limits;
 pub mod model_selection;
 pub mod openai_api;
 pub mod routes;

@@ -103,8 +103,12 @@ fn check_config(config: &Config) -> ExitCode {
     match duo_gateway::AppState::new(config.clone()) {
         Ok(state) => {
             println!(
-                "configuration is valid ({} prompt definitions)\n",
+                "configuration is valid ({} prompt definitions)",
                 state.prompts().list().len()
+            );
+            println!(
+                "self-signed JWT signing key: {}\n",
+                state.auth().signing_key_source()
             );
             println!("{config:#?}");
             ExitCode::SUCCESS

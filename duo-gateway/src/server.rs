@@ -1,11 +1,18 @@
 //! [`Gateway`]: binding the listeners and serving until shutdown, with a grace period for
-//! running streams.
+//! running streams. Client connections are bounded in number and time ([`connection`]).
+
+mod activity;
+mod body;
+mod connection;
 
 use std::future::Future;
 use std::net::SocketAddr;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
+
+pub(crate) use body::BodyTimedOut;
+pub use body::{DRAIN_MAX_BYTES, DRAIN_MAX_TIME};
+use connection::ConnectionLimits;
 
 use crate::config::Config;
 use crate::routes::{metrics_router, router};
@@ -69,33 +76,20 @@ impl Gateway {
     /// streams finish for up to `fastapi.shutdown_grace_s`, and returns.
     ///
     /// # Errors
-    /// An I/O error of the listener.
+    /// None today (accept errors are logged and retried); kept for listener failures.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let grace = self.state.config().shutdown_grace();
+        let limits = ConnectionLimits::from_config(&self.state.config().fastapi);
+        tracing::debug!(?limits, "client connection limits");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         if let Some(listener) = self.metrics {
             let app = metrics_router(self.state.clone());
-            let mut rx = stop_rx.clone();
-            tokio::spawn(async move {
-                let stopped = async move {
-                    let _ = rx.wait_for(|stop| *stop).await;
-                };
-                if let Err(e) = axum::serve(listener, app)
-                    .with_graceful_shutdown(stopped)
-                    .await
-                {
-                    tracing::error!(error = %e, "metrics listener failed");
-                }
-            });
+            tokio::spawn(connection::serve(listener, app, limits, stop_rx.clone()));
         }
         let app = router(self.state.clone());
-        let listener = self.api.tap_io(|tcp| {
-            // Replies go out in one write; without this Nagle holds the body back ~40 ms.
-            let _ = tcp.set_nodelay(true);
-        });
         let signalled = async move {
             shutdown.await;
             tracing::info!(
@@ -104,14 +98,16 @@ impl Gateway {
             );
             let _ = stop_tx.send(true);
         };
-        let mut deadline_rx = stop_rx;
+        let mut deadline_rx = stop_rx.clone();
         let deadline = async move {
             let _ = deadline_rx.wait_for(|stop| *stop).await;
             tokio::time::sleep(grace).await;
         };
-        let server = axum::serve(listener, app).with_graceful_shutdown(signalled);
+        let server = async move {
+            tokio::join!(signalled, connection::serve(self.api, app, limits, stop_rx));
+        };
         tokio::select! {
-            result = server => result.map_err(StartError::Serve),
+            () = server => Ok(()),
             () = deadline => {
                 tracing::warn!(grace_s = grace.as_secs(), "grace period over: cutting the requests still running");
                 Ok(())

@@ -238,24 +238,31 @@ pub fn check_opt_len(field: &str, value: Option<&str>, max: usize) -> Result<(),
     value.map_or(Ok(()), |v| check_len(field, v, max))
 }
 
-/// Parses a JSON body, answering 422 with where and why it failed.
+/// Parses a JSON body, answering 422 with where and why it failed. Every string field is
+/// checked against the length limits of [`crate::limits`] first.
 ///
 /// # Errors
-/// [`ApiError::Validation`] with serde's message (which names the field and position).
+/// [`ApiError::Validation`] with serde's message, prefixed with the field's path when the JSON
+/// is well-formed but does not fit, or naming the field over its length limit.
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {
         return Err(ApiError::Validation(
             "request body is empty; expected a JSON object".into(),
         ));
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = T::deserialize(&mut de).map_err(|e| {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::Validation(format!("invalid request body: {}", describe_json_error(&e)))
     })?;
-    de.end().map_err(|e| {
-        ApiError::Validation(format!("invalid request body: {}", describe_json_error(&e)))
-    })?;
-    Ok(value)
+    crate::limits::check_body(&value)?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = describe_json_error(e.inner());
+        ApiError::Validation(if path == "." {
+            format!("invalid request body: {inner}")
+        } else {
+            format!("invalid request body: {path}: {inner}")
+        })
+    })
 }
 
 /// serde_json's message without echoing long values back.

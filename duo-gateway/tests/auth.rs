@@ -8,8 +8,12 @@ mod harness;
 
 #[path = "auth/bypass.rs"]
 mod bypass;
+#[path = "auth/issuer_faults.rs"]
+mod issuer_faults;
 #[path = "auth/jwks.rs"]
 mod jwks;
+#[path = "auth/jws_header.rs"]
+mod jws_header;
 #[path = "auth/self_signed.rs"]
 mod self_signed;
 #[path = "auth/settings.rs"]

@@ -218,7 +218,7 @@ async fn tokens_carry_the_grantable_scopes_the_caller_holds() {
 }
 
 #[tokio::test]
-async fn the_user_header_is_required_and_a_signing_key_must_be_configured() {
+async fn the_user_header_is_required() {
     let s = setup(true).await;
     let token = s.oidc.token(&["complete_code"]);
     let (status, json) = post(&s, "/v1/code/user_access_token", &token, None, &json!({})).await;
@@ -229,12 +229,64 @@ async fn the_user_header_is_required_and_a_signing_key_must_be_configured() {
             json!({"detail": "Missing X-Gitlab-Global-User-Id header"})
         )
     );
+}
 
+#[tokio::test]
+async fn a_default_install_without_a_signing_key_issues_tokens_its_routes_accept() {
+    // Before: 500 {"detail": "Failed to generate JWT"}.
     let s = setup(false).await;
+    s.fake.set_default(Reply::answer("return a + b\n"));
+    let (status, minted) = mint(&s, &["complete_code"]).await;
+    assert_eq!(status, 200, "{minted}");
+    let token = minted["token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.alg, Algorithm::ES256, "the ephemeral key");
+    assert_eq!(claims(token)["sub"], USER);
+    let body = completion_body("codestral", &s.fake.url(), "custom_openai/c");
+    let (status, json) = post(&s, "/v2/code/completions", token, Some(USER), &body).await;
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["choices"][0]["text"], "return a + b\n");
+
+    // A second gateway (another replica) has another ephemeral key.
+    let other = setup(false).await;
+    let (status, json) = post(&other, "/v2/code/completions", token, Some(USER), &body).await;
     assert_eq!(
-        mint(&s, &["complete_code"]).await,
-        (500, json!({"detail": "Failed to generate JWT"}))
+        (status, json),
+        (401, json!({"error": "Forbidden by auth provider"}))
     );
+}
+
+#[test]
+fn check_config_says_which_signing_key_is_in_force_never_the_key() {
+    let run = |key: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_duo-gateway"));
+        cmd.arg("check-config").env_clear();
+        if let Some(key) = key {
+            cmd.env("AIGW_SELF_SIGNED_JWT__SIGNING_KEY", key);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let ephemeral = run(None);
+    assert!(
+        ephemeral.contains("self-signed JWT signing key: ephemeral (generated at start, ES256; its tokens die with the process and are not accepted by other replicas"),
+        "{ephemeral}"
+    );
+    let configured = run(Some(SIGNING_KEY));
+    assert!(
+        configured.contains(
+            "self-signed JWT signing key: configured (self_signed_jwt.signing_key, RS256)"
+        ),
+        "{configured}"
+    );
+    for line in SIGNING_KEY.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(!configured.contains(line), "key material in the output");
+    }
 }
 
 #[tokio::test]

@@ -9,7 +9,9 @@
 //! let headers = duo_testkit::oidc::gitlab_headers(&token);     // what GitLab sends with it
 //! oidc.rotate();                                               // new current key and kid
 //! assert_eq!(oidc.jwks_fetches(), 0);                          // nothing fetched yet
-//! # let _ = (expired, headers);
+//! oidc.set_jwks_mode(duo_testkit::oidc::Mode::Hang);           // the JWKS endpoint hangs
+//! let crit = oidc.sign_with_header(&serde_json::json!({"crit": ["x"]}), &oidc.claims().into_value());
+//! # let _ = (expired, headers, crit);
 //! # }
 //! ```
 
@@ -18,10 +20,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -107,12 +105,19 @@ struct Shared {
     up: AtomicBool,
     jwks_fetches: AtomicUsize,
     discovery_fetches: AtomicUsize,
+    jwks_mode: Mutex<Mode>,
+    discovery_mode: Mutex<Mode>,
+    oversized_bytes_sent: AtomicUsize,
     jti: AtomicU64,
 }
 
 impl Shared {
     fn keys(&self) -> MutexGuard<'_, Keys> {
-        self.keys
+        self.lock(&self.keys)
+    }
+
+    fn lock<'a, T>(&self, mutex: &'a Mutex<T>) -> MutexGuard<'a, T> {
+        mutex
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -145,11 +150,17 @@ impl FakeOidc {
             up: AtomicBool::new(true),
             jwks_fetches: AtomicUsize::new(0),
             discovery_fetches: AtomicUsize::new(0),
+            jwks_mode: Mutex::new(Mode::Normal),
+            discovery_mode: Mutex::new(Mode::Normal),
+            oversized_bytes_sent: AtomicUsize::new(0),
             jti: AtomicU64::new(0),
         });
         let app = axum::Router::new()
-            .route("/.well-known/openid-configuration", get(discovery))
-            .route(JWKS_PATH, get(jwks))
+            .route(
+                "/.well-known/openid-configuration",
+                get(endpoints::discovery),
+            )
+            .route(JWKS_PATH, get(endpoints::jwks))
             .with_state(Arc::clone(&shared));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -195,14 +206,31 @@ impl FakeOidc {
         self.shared.up.store(up, Ordering::SeqCst);
     }
 
-    /// How many times the JWKS was served.
+    /// How the JWKS endpoint answers from now on (see [`Mode`]).
+    pub fn set_jwks_mode(&self, mode: Mode) {
+        *self.shared.lock(&self.shared.jwks_mode) = mode;
+    }
+
+    /// How the discovery endpoint answers from now on (see [`Mode`]).
+    pub fn set_discovery_mode(&self, mode: Mode) {
+        *self.shared.lock(&self.shared.discovery_mode) = mode;
+    }
+
+    /// How many JWKS requests arrived while the issuer was available (hung and oversized
+    /// answers included).
     pub fn jwks_fetches(&self) -> usize {
         self.shared.jwks_fetches.load(Ordering::SeqCst)
     }
 
-    /// How many times the discovery document was served.
+    /// How many discovery requests arrived while the issuer was available.
     pub fn discovery_fetches(&self) -> usize {
         self.shared.discovery_fetches.load(Ordering::SeqCst)
+    }
+
+    /// Bytes of [`Mode::Oversized`] bodies the server handed to the socket: how much the client
+    /// let through (plus socket buffers) before it hung up.
+    pub fn oversized_bytes_sent(&self) -> usize {
+        self.shared.oversized_bytes_sent.load(Ordering::SeqCst)
     }
 
     /// Signs `claims` (RS256) with the current key, its `kid` in the header.
@@ -210,6 +238,28 @@ impl FakeOidc {
         let current = self.shared.keys().current;
         let key = &self.shared.all[current];
         sign_with(&key.encoding, Some(key.kid), claims)
+    }
+
+    /// Signs `claims` with the current key under a protected header of `alg` RS256, `typ` JWT,
+    /// the current `kid`, and the members of `extra` (e.g. `{"crit": ["exp"], "exp": 1}`), which
+    /// `jsonwebtoken`'s own `Header` cannot carry.
+    #[allow(clippy::expect_used)] // signing fixed test keys cannot fail
+    pub fn sign_with_header(&self, extra: &Value, claims: &Value) -> String {
+        let current = self.shared.keys().current;
+        let key = &self.shared.all[current];
+        let mut header = json!({"alg": "RS256", "typ": "JWT", "kid": key.kid});
+        if let (Some(header), Some(extra)) = (header.as_object_mut(), extra.as_object()) {
+            header.extend(extra.clone());
+        }
+        let message = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature =
+            jsonwebtoken::crypto::sign(message.as_bytes(), &key.encoding, Algorithm::RS256)
+                .expect("sign test token");
+        format!("{message}.{signature}")
     }
 
     /// Signs `claims` with a key the issuer never published, under the given `kid` (e.g. the
@@ -255,87 +305,6 @@ impl Drop for FakeOidc {
     }
 }
 
-/// Claims being built for a token; see [`FakeOidc::claims`].
-pub struct Claims<'a> {
-    oidc: &'a FakeOidc,
-    value: Value,
-}
-
-impl Claims<'_> {
-    /// Sets any claim.
-    #[must_use]
-    pub fn set(mut self, name: &str, value: impl Into<Value>) -> Self {
-        if let Some(map) = self.value.as_object_mut() {
-            map.insert(name.to_owned(), value.into());
-        }
-        self
-    }
-
-    /// Removes a claim.
-    #[must_use]
-    pub fn remove(mut self, name: &str) -> Self {
-        if let Some(map) = self.value.as_object_mut() {
-            map.remove(name);
-        }
-        self
-    }
-
-    /// Sets `scopes`.
-    #[must_use]
-    pub fn scopes(self, scopes: &[&str]) -> Self {
-        self.set(
-            "scopes",
-            scopes.iter().map(|s| Value::from(*s)).collect::<Vec<_>>(),
-        )
-    }
-
-    /// Sets `sub`.
-    #[must_use]
-    pub fn subject(self, sub: &str) -> Self {
-        self.set("sub", sub)
-    }
-
-    /// Sets `aud`.
-    #[must_use]
-    pub fn aud(self, aud: &str) -> Self {
-        self.set("aud", aud)
-    }
-
-    /// Sets `exp` to now + `seconds` (negative: already expired).
-    #[must_use]
-    pub fn exp_in(self, seconds: i64) -> Self {
-        self.set("exp", now() as i64 + seconds)
-    }
-
-    /// Sets `nbf` to now + `seconds` (positive: not valid yet).
-    #[must_use]
-    pub fn nbf_in(self, seconds: i64) -> Self {
-        self.set("nbf", now() as i64 + seconds)
-    }
-
-    /// Sets `gitlab_realm`.
-    #[must_use]
-    pub fn realm(self, realm: &str) -> Self {
-        self.set("gitlab_realm", realm)
-    }
-
-    /// Sets `gitlab_instance_id`.
-    #[must_use]
-    pub fn instance_id(self, id: &str) -> Self {
-        self.set("gitlab_instance_id", id)
-    }
-
-    /// The claims as JSON.
-    pub fn into_value(self) -> Value {
-        self.value
-    }
-
-    /// Signs the claims with the issuer's current key.
-    pub fn sign(self) -> String {
-        self.oidc.sign(&self.value)
-    }
-}
-
 /// The headers a GitLab instance sends with `token`: `Authorization: Bearer`,
 /// `X-Gitlab-Authentication-Type: oidc`, `X-Gitlab-Instance-Id` [`INSTANCE_ID`],
 /// `X-Gitlab-Realm` [`REALM`].
@@ -370,96 +339,10 @@ fn now() -> u64 {
         .unwrap_or_default()
 }
 
-async fn discovery(State(shared): State<Arc<Shared>>) -> Response {
-    if !shared.up.load(Ordering::SeqCst) {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    }
-    shared.discovery_fetches.fetch_add(1, Ordering::SeqCst);
-    let issuer = &shared.issuer;
-    Json(json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/oauth/authorize"),
-        "token_endpoint": format!("{issuer}/oauth/token"),
-        "jwks_uri": format!("{issuer}{JWKS_PATH}"),
-        "response_types_supported": ["code"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-    }))
-    .into_response()
-}
-
-async fn jwks(State(shared): State<Arc<Shared>>) -> Response {
-    if !shared.up.load(Ordering::SeqCst) {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    }
-    shared.jwks_fetches.fetch_add(1, Ordering::SeqCst);
-    let keys: Vec<Value> = shared
-        .keys()
-        .published
-        .iter()
-        .map(|i| shared.all[*i].jwk.clone())
-        .collect();
-    Json(json!({ "keys": keys })).into_response()
-}
-
+mod claims;
+mod endpoints;
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod tests;
 
-    #[tokio::test]
-    async fn serves_discovery_and_jwks_and_counts_fetches() {
-        let oidc = FakeOidc::start().await;
-        let client =
-            reqwest_free_get(&format!("{}/.well-known/openid-configuration", oidc.url())).await;
-        let doc: Value = serde_json::from_str(&client).unwrap();
-        assert_eq!(doc["issuer"], oidc.url());
-        assert_eq!(doc["jwks_uri"], oidc.jwks_uri());
-        let keys: Value = serde_json::from_str(&reqwest_free_get(&oidc.jwks_uri()).await).unwrap();
-        assert_eq!(keys["keys"].as_array().unwrap().len(), 1);
-        assert_eq!(keys["keys"][0]["kid"], "fake-oidc-key-1");
-        assert_eq!(oidc.jwks_fetches(), 1);
-        assert_eq!(oidc.discovery_fetches(), 1);
-
-        oidc.rotate();
-        assert_eq!(oidc.current_kid(), "fake-oidc-key-2");
-        let keys: Value = serde_json::from_str(&reqwest_free_get(&oidc.jwks_uri()).await).unwrap();
-        assert_eq!(keys["keys"].as_array().unwrap().len(), 2);
-        oidc.retire_old_keys();
-        let keys: Value = serde_json::from_str(&reqwest_free_get(&oidc.jwks_uri()).await).unwrap();
-        assert_eq!(keys["keys"][0]["kid"], "fake-oidc-key-2");
-        assert_eq!(keys["keys"].as_array().unwrap().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn tokens_verify_against_the_published_jwk() {
-        let oidc = FakeOidc::start().await;
-        let token = oidc.token(&["complete_code"]);
-        let header = jsonwebtoken::decode_header(&token).unwrap();
-        assert_eq!(header.kid.as_deref(), Some("fake-oidc-key-1"));
-        let jwk: jsonwebtoken::jwk::Jwk =
-            serde_json::from_value(oidc.shared.all[0].jwk.clone()).unwrap();
-        let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap();
-        let mut validation = jsonwebtoken::Validation::new(Algorithm::RS256);
-        validation.set_audience(&[AUDIENCE]);
-        let data = jsonwebtoken::decode::<Value>(&token, &key, &validation).unwrap();
-        assert_eq!(data.claims["scopes"], json!(["complete_code"]));
-        assert_eq!(data.claims["gitlab_realm"], REALM);
-        let forged = oidc.sign_with_stranger_key(Some("fake-oidc-key-1"), &data.claims);
-        assert!(jsonwebtoken::decode::<Value>(&forged, &key, &validation).is_err());
-    }
-
-    /// A minimal HTTP/1.1 GET over a raw socket (the test kit has no HTTP client dependency).
-    async fn reqwest_free_get(url: &str) -> String {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let rest = url.strip_prefix("http://").unwrap();
-        let (host, path) = rest.split_once('/').unwrap();
-        let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-        let request = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap();
-        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-        body.to_owned()
-    }
-}
+pub use claims::Claims;
+pub use endpoints::Mode;

@@ -12,7 +12,8 @@ use super::claims::{IssuedClaims, IssuerOnly, TokenClaims};
 use super::config::{AuthConfig, AuthConfigError, SELF_ISSUER};
 use super::error::AuthError;
 use super::jwks::{OidcKeys, OidcSettings};
-use super::local_keys::{LOCAL_ALGORITHM, LocalKeys, SIGNING_KID};
+use super::jws_header::check_header;
+use super::local_keys::{LocalKeys, SIGNING_KID, SigningKeySource};
 
 /// Header naming the token type; must be `oidc`.
 pub const AUTHENTICATION_TYPE_HEADER: &str = "x-gitlab-authentication-type";
@@ -27,14 +28,15 @@ pub const BYPASS_HEADER: &str = "bypass-auth";
 
 /// Verifies callers: GitLab-instance tokens (OIDC keys), the gateway's own tokens, or bypass.
 ///
-/// Build it once at start ([`Authenticator::new`]) and share it (`Arc`); keys are fetched lazily.
+/// Build it once at start ([`Authenticator::new`]) and share it (`Arc`); keys are fetched lazily,
+/// within a Tokio runtime.
 pub struct Authenticator {
     bypass_external: bool,
     bypass_external_with_header: bool,
     bypass_jwt_signature: bool,
     audience: String,
     local: LocalKeys,
-    /// RS256, audience, issuer `gitlab-ai-gateway`.
+    /// The local keys' algorithms, audience, issuer `gitlab-ai-gateway`.
     local_validation: Validation,
     /// Audience and expiry checks without a signature (`bypass_jwt_signature`).
     unsigned_validation: Validation,
@@ -53,7 +55,7 @@ impl fmt::Debug for Authenticator {
             )
             .field("bypass_jwt_signature", &self.bypass_jwt_signature)
             .field("audience", &self.audience)
-            .field("signing_key", &self.local.signing.is_some())
+            .field("signing_key", &self.local.source)
             .field("validation_key", &self.local.validation.is_some())
             .field(
                 "oidc_issuers",
@@ -65,6 +67,9 @@ impl fmt::Debug for Authenticator {
 
 impl Authenticator {
     /// Validates the settings (keys are parsed now, errors name the setting); fetches nothing.
+    ///
+    /// Without `signing_key`, generates an ephemeral signing key and warns (once, here) that its
+    /// tokens die with the process and do not work across replicas.
     pub fn new(config: &AuthConfig, http: reqwest::Client) -> Result<Self, AuthConfigError> {
         if config.audience.trim().is_empty() {
             return Err(AuthConfigError::Invalid {
@@ -99,7 +104,7 @@ impl Authenticator {
         base.validate_nbf = true;
 
         let mut local_validation = base.clone();
-        local_validation.algorithms = vec![LOCAL_ALGORITHM];
+        local_validation.algorithms = local.algorithms();
         local_validation.set_issuer(&[SELF_ISSUER]);
 
         let mut unsigned_validation = base.clone();
@@ -127,9 +132,17 @@ impl Authenticator {
                 "auth.bypass_jwt_signature is on: token signatures are NOT checked (development only)"
             );
         }
-        if oidc.is_none() && local.is_empty() && !config.bypass_external {
+        if local.source == SigningKeySource::Ephemeral {
             tracing::warn!(
-                "no OIDC issuer and no self-signed key configured: every token will be refused"
+                "no self_signed_jwt.signing_key configured: user access tokens are signed with an \
+                 ephemeral key generated at start; they die with the process and are refused by \
+                 other replicas (set AIGW_SELF_SIGNED_JWT__SIGNING_KEY, the same on every replica)"
+            );
+        }
+        if oidc.is_none() && !config.bypass_external {
+            tracing::warn!(
+                "no OIDC issuer configured (AIGW_GITLAB_URL): only tokens this gateway signed \
+                 itself are accepted, so in practice every request is refused"
             );
         }
         Ok(Self {
@@ -143,6 +156,12 @@ impl Authenticator {
             peek_validation,
             oidc,
         })
+    }
+
+    /// Whether the key signing the gateway's own tokens was configured or generated at start.
+    #[must_use]
+    pub fn signing_key_source(&self) -> SigningKeySource {
+        self.local.source
     }
 
     /// Authenticates a request from its headers alone (the body is never needed).
@@ -186,6 +205,13 @@ impl Authenticator {
     /// Verifies a token's signature and claims; returns them and whether the gateway issued it.
     async fn verify(&self, token: &str) -> Result<(TokenClaims, bool), AuthError> {
         let header = decode_header(token).map_err(|e| forbidden("token header unreadable", &e))?;
+        check_header(token).map_err(|why| {
+            tracing::debug!(
+                ?why,
+                "token header refused (crit names extensions the gateway does not understand)"
+            );
+            AuthError::Forbidden
+        })?;
         if self.bypass_jwt_signature {
             let claims = decode::<TokenClaims>(
                 token,
@@ -221,10 +247,6 @@ impl Authenticator {
     }
 
     fn verify_local(&self, token: &str) -> Result<TokenClaims, AuthError> {
-        if self.local.is_empty() {
-            tracing::warn!("gateway-issued token refused: no self-signed JWT key configured");
-            return Err(AuthError::Forbidden);
-        }
         let mut last = None;
         for key in self.local.iter() {
             match decode::<TokenClaims>(token, &key.decoding, &self.local_validation) {
@@ -276,18 +298,16 @@ impl Authenticator {
     ///
     /// Claims: `iss` and `aud` `gitlab-ai-gateway` (the configured audience), `sub` the caller's
     /// global user id (else its subject), `gitlab_realm`, `gitlab_instance_id`, `gitlab_instance_uid`
-    /// (self-managed only), `scopes`, `iat`/`nbf` now, `exp` now + `ttl`, a random `jti`; RS256
-    /// with the signing key. Returns the token and its `exp`.
+    /// (self-managed only), `scopes`, `iat`/`nbf` now, `exp` now + `ttl`, a random `jti`; signed
+    /// with the signing key (RS256 when configured, ES256 when ephemeral). Returns the token and
+    /// its `exp`.
     pub fn issue_user_token(
         &self,
         caller: &Caller,
         scopes: &[UnitPrimitive],
         ttl: Duration,
     ) -> Result<(String, u64), AuthError> {
-        let Some(key) = &self.local.signing else {
-            tracing::warn!("cannot issue a token: no self-signed JWT signing key configured");
-            return Err(AuthError::TokenGeneration);
-        };
+        let key = &self.local.signing;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_err(|_| AuthError::TokenGeneration)?
@@ -311,7 +331,7 @@ impl Authenticator {
             },
             scopes: scopes.iter().map(|up| up.as_str()).collect(),
         };
-        let mut header = Header::new(LOCAL_ALGORITHM);
+        let mut header = Header::new(key.algorithm);
         header.kid = Some(SIGNING_KID.to_owned());
         let token = encode(&header, &claims, &key.encoding).map_err(|e| {
             tracing::warn!(error = %e, "signing a user access token failed");

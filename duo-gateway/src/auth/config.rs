@@ -32,13 +32,13 @@ pub struct AuthConfig {
     pub audience: String,
     /// How long a fetched JWKS is trusted before it is fetched again, in seconds (default 86400).
     pub jwks_cache_ttl_s: u64,
-    /// Least time between two JWKS fetches triggered by an unknown `kid` or a failed fetch, in seconds (default 10).
+    /// Least time between two JWKS refreshes for an unknown `kid` (a budget the first fetch and TTL refreshes do not spend), and between retries after a failed fetch, in seconds (default 10).
     pub jwks_min_refresh_interval_s: u64,
-    /// Timeout of one discovery or JWKS request, in seconds (default 10).
+    /// Timeout of one issuer's key fetch (discovery and JWKS together), in seconds (default 10; 0 counts as 1).
     pub jwks_fetch_timeout_s: u64,
     /// Allowed clock skew for `exp`/`nbf`, in seconds (default 30).
     pub leeway_s: u64,
-    /// RSA private key (PEM, PKCS#1 or PKCS#8) the gateway signs its own tokens with (`AIGW_SELF_SIGNED_JWT__SIGNING_KEY`).
+    /// RSA private key (PEM, PKCS#1 or PKCS#8) the gateway signs its own tokens with (`AIGW_SELF_SIGNED_JWT__SIGNING_KEY`); unset: an ephemeral key generated at start (this process only).
     pub signing_key: Option<Secret>,
     /// The previous signing key, still accepted during a rotation (`AIGW_SELF_SIGNED_JWT__VALIDATION_KEY`).
     pub validation_key: Option<Secret>,

@@ -1,24 +1,38 @@
-//! Signing keys of the OIDC issuers (the GitLab instance, optionally the customer portal):
-//! discovered lazily, cached for a TTL, refreshed on an unknown `kid` with a rate limit, and
-//! fetched by one task at a time (concurrent requests wait for that fetch and share its result).
+//! [`OidcKeys`]: the cache of the OIDC issuers' signing keys (the GitLab instance, optionally the
+//! customer portal). A request never waits behind a fetch it does not need.
+//!
+//! **The key set** is an immutable snapshot (`Arc<KeySet>`) swapped in whole after each
+//! successful fetch; readers clone the `Arc` and never block on a fetch.
+//!
+//! **A token whose `kid` is in the snapshot** is verified at once with it, even when the TTL
+//! has expired (stale-while-revalidate): an expired set only starts a refresh in the
+//! background. A hanging or down issuer therefore never delays tokens it has signed with a key
+//! the gateway already holds.
+//!
+//! **A token whose `kid` is not in the snapshot** (or any token before the first fetch) needs a
+//! fetch: it joins the one running, or starts one, and waits for it. At most one fetch runs at a
+//! time (a spawned task; callers share its completion through a `Shared` future), so concurrent
+//! requests cost one fetch and at most one fetch timeout, together.
+//!
+//! **Rate limits**, both `min_refresh` long (`jwks_min_refresh_interval_s`), each with its own
+//! clock so neither spends the other's budget:
+//! - refreshes for an unknown `kid` while the set is fresh: at most one per interval (a flood of
+//!   forged `kid`s cannot hammer the issuer). The first fetch and TTL refreshes do not count, so
+//!   a key the issuer publishes right after the gateway's first fetch is accepted on first use;
+//! - after a failed fetch, the first fetch and TTL refreshes wait one interval before retrying.
+//!
+//! A failed fetch keeps the last good keys. The fetch itself (timeouts, size cap) is
+//! [`super::jwks_fetch`].
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations, PublicKeyUse};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use futures::FutureExt as _;
+use futures::future::{BoxFuture, Shared};
+use jsonwebtoken::Validation;
 
-use super::jwks_wire::{Discovery, RawJwkSet};
-
-/// One issuer key, ready to verify with.
-pub(crate) struct OidcKey {
-    /// The JWK's `kid`.
-    pub(crate) kid: Option<String>,
-    /// The public key.
-    pub(crate) decoding: DecodingKey,
-    /// Audience, leeway and the algorithms this key may verify.
-    pub(crate) validation: Validation,
-}
+use super::jwk::OidcKey;
+use super::jwks_fetch::Fetcher;
 
 /// A snapshot of the merged key sets of all issuers.
 #[derive(Default)]
@@ -36,6 +50,7 @@ impl KeySet {
         self.fetched_at.is_some_and(|t| t.elapsed() < ttl)
     }
 
+    /// Whether a token with this `kid` can be verified now (any key for a token without one).
     fn knows(&self, kid: Option<&str>) -> bool {
         match kid {
             Some(kid) => self.keys.iter().any(|k| k.kid.as_deref() == Some(kid)),
@@ -54,31 +69,53 @@ impl KeySet {
     }
 }
 
-/// When the last fetch was attempted, guarded by the single-flight lock.
-#[derive(Default)]
-struct RefreshState {
-    last_attempt: Option<Instant>,
+/// Why a fetch is wanted (logged, and it picks the rate limit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reason {
+    FirstUse,
+    CacheExpired,
+    UnknownKid,
 }
 
-/// The OIDC key source: issuers, HTTP client and the cache.
-pub(crate) struct OidcKeys {
-    issuers: Vec<(&'static str, String)>,
-    http: reqwest::Client,
-    ttl: Duration,
-    min_refresh: Duration,
-    fetch_timeout: Duration,
-    /// Template for each key's validation (audience, leeway, required claims).
-    base_validation: Validation,
-    current: RwLock<Arc<KeySet>>,
-    refresh: tokio::sync::Mutex<RefreshState>,
+/// The running fetch: its shared completion, and a handle to tell whether it has ended.
+struct Running {
+    done: Shared<BoxFuture<'static, ()>>,
+    task: tokio::task::AbortHandle,
+}
+
+/// The fetch bookkeeping, behind a mutex never held across an `.await`.
+#[derive(Default)]
+struct RefreshState {
+    running: Option<Running>,
+    /// When the last unknown-`kid` refresh started (its own budget).
+    last_kid_refresh: Option<Instant>,
+    /// When the last fetch failed; cleared by a success.
+    last_failure: Option<Instant>,
 }
 
 /// Settings of [`OidcKeys`].
 pub(crate) struct OidcSettings {
+    /// How long a fetched set counts as fresh.
     pub(crate) ttl: Duration,
+    /// Least time between unknown-`kid` refreshes, and between retries after a failure.
     pub(crate) min_refresh: Duration,
+    /// Bound of one issuer's fetch.
     pub(crate) fetch_timeout: Duration,
+    /// Template for each key's validation.
     pub(crate) base_validation: Validation,
+}
+
+/// The OIDC key source: issuers, HTTP client and the cache. Needs a Tokio runtime to fetch.
+pub(crate) struct OidcKeys {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    fetcher: Fetcher,
+    ttl: Duration,
+    min_refresh: Duration,
+    current: RwLock<Arc<KeySet>>,
+    state: Mutex<RefreshState>,
 }
 
 impl OidcKeys {
@@ -88,23 +125,59 @@ impl OidcKeys {
         http: reqwest::Client,
         s: OidcSettings,
     ) -> Self {
-        Self {
+        let fetcher = Fetcher {
             issuers,
             http,
-            ttl: s.ttl,
-            min_refresh: s.min_refresh,
-            fetch_timeout: s.fetch_timeout,
+            timeout: s.fetch_timeout,
             base_validation: s.base_validation,
-            current: RwLock::new(Arc::new(KeySet::default())),
-            refresh: tokio::sync::Mutex::new(RefreshState::default()),
+        };
+        Self {
+            inner: Arc::new(Inner {
+                fetcher,
+                ttl: s.ttl,
+                min_refresh: s.min_refresh,
+                current: RwLock::new(Arc::new(KeySet::default())),
+                state: Mutex::new(RefreshState::default()),
+            }),
         }
     }
 
     /// The issuer base URLs, for logs.
     pub(crate) fn issuer_urls(&self) -> Vec<&str> {
-        self.issuers.iter().map(|(_, u)| u.as_str()).collect()
+        self.inner.fetcher.issuer_urls()
     }
 
+    /// A key set to verify a token with this `kid`.
+    ///
+    /// Known `kid`: the cached set at once (a refresh starts in the background if it expired).
+    /// Unknown `kid`: after the running or a new fetch, unless rate-limited. `None` when no keys
+    /// at all are available; a returned set may still lack the `kid`.
+    pub(crate) async fn key_set_for(&self, kid: Option<&str>) -> Option<Arc<KeySet>> {
+        let seen = self.inner.snapshot();
+        if seen.knows(kid) {
+            if !seen.is_fresh(self.inner.ttl) {
+                // Stale but usable: answer now; the refresh (if allowed) runs on its own.
+                drop(Inner::join_or_start(&self.inner, seen.generation));
+            }
+            return Some(seen);
+        }
+        if let Some(done) = Inner::join_or_start(&self.inner, seen.generation) {
+            done.await;
+        }
+        let current = self.inner.snapshot();
+        (!current.keys.is_empty()).then_some(current)
+    }
+}
+
+impl Drop for OidcKeys {
+    fn drop(&mut self) {
+        if let Some(running) = &self.inner.lock_state().running {
+            running.task.abort();
+        }
+    }
+}
+
+impl Inner {
     fn snapshot(&self) -> Arc<KeySet> {
         match self.current.read() {
             Ok(guard) => Arc::clone(&guard),
@@ -119,193 +192,76 @@ impl OidcKeys {
         }
     }
 
-    /// A key set that should verify a token with this `kid`, fetching or refreshing if needed.
-    ///
-    /// `None` when no keys at all are available (every issuer unreachable). A returned set may
-    /// still lack the `kid` (refresh rate-limited, or the issuer does not know it either).
-    pub(crate) async fn key_set_for(&self, kid: Option<&str>) -> Option<Arc<KeySet>> {
-        let seen = self.snapshot();
-        if seen.is_fresh(self.ttl) && seen.knows(kid) {
-            return Some(seen);
-        }
+    fn lock_state(&self) -> MutexGuard<'_, RefreshState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 
-        let mut state = self.refresh.lock().await;
-        let current = self.snapshot();
-        if current.generation != seen.generation && current.is_fresh(self.ttl) {
-            // Another request refreshed while this one waited: use its result, do not refetch.
-            return Some(current);
+    /// The completion of the running fetch, or of one started now; `None` when no fetch is
+    /// useful (a newer set than generation `seen` exists) or allowed (rate-limited).
+    fn join_or_start(this: &Arc<Self>, seen: u64) -> Option<Shared<BoxFuture<'static, ()>>> {
+        let mut state = this.lock_state();
+        if let Some(running) = &state.running
+            && !running.task.is_finished()
+        {
+            return Some(running.done.clone());
         }
-        let rate_limited = state
-            .last_attempt
-            .is_some_and(|t| t.elapsed() < self.min_refresh);
-        if rate_limited {
-            tracing::debug!(kid, "JWKS refresh skipped: rate-limited");
-            return (!current.keys.is_empty()).then_some(current);
+        let current = this.snapshot();
+        if current.generation != seen {
+            return None; // a fetch ended since the caller looked: its result is the answer
         }
         let reason = if current.fetched_at.is_none() {
-            "first use"
-        } else if !current.is_fresh(self.ttl) {
-            "cache expired"
+            Reason::FirstUse
+        } else if !current.is_fresh(this.ttl) {
+            Reason::CacheExpired
         } else {
-            "unknown kid"
+            Reason::UnknownKid
         };
-        state.last_attempt = Some(Instant::now());
-        let keys = self.fetch_all().await;
+        let recent = |t: Option<Instant>| t.is_some_and(|t| t.elapsed() < this.min_refresh);
+        let limited = match reason {
+            Reason::FirstUse | Reason::CacheExpired => recent(state.last_failure),
+            Reason::UnknownKid => recent(state.last_kid_refresh),
+        };
+        if limited {
+            tracing::debug!(?reason, "JWKS refresh skipped: rate-limited");
+            return None;
+        }
+        if reason == Reason::UnknownKid {
+            state.last_kid_refresh = Some(Instant::now());
+        }
+        let task = tokio::spawn(Self::refresh(Arc::clone(this), reason));
+        let abort = task.abort_handle();
+        let done = task.map(|_| ()).boxed().shared();
+        state.running = Some(Running {
+            done: done.clone(),
+            task: abort,
+        });
+        Some(done)
+    }
+
+    /// One fetch of every issuer; stores the new set, or keeps the old one on failure.
+    async fn refresh(self: Arc<Self>, reason: Reason) {
+        let started = Instant::now();
+        let keys = self.fetcher.fetch_all().await;
+        let mut state = self.lock_state();
         if keys.is_empty() {
+            state.last_failure = Some(Instant::now());
             tracing::warn!(
-                issuers = ?self.issuer_urls(),
+                issuers = ?self.fetcher.issuer_urls(),
+                ?reason,
                 "No keys found in JWKS; is the OIDC provider up?"
             );
-            return (!current.keys.is_empty()).then_some(current);
+            return;
         }
+        state.last_failure = None;
         let kids: Vec<&str> = keys.iter().filter_map(|k| k.kid.as_deref()).collect();
-        tracing::info!(reason, ?kids, "JWKS refreshed");
-        let fresh = Arc::new(KeySet {
-            generation: current.generation + 1,
+        tracing::info!(?reason, ?kids, took = ?started.elapsed(), "JWKS refreshed");
+        let generation = self.snapshot().generation + 1;
+        self.store(Arc::new(KeySet {
+            generation,
             fetched_at: Some(Instant::now()),
             keys,
-        });
-        self.store(Arc::clone(&fresh));
-        Some(fresh)
-    }
-
-    /// Fetches every issuer's keys concurrently; an issuer that fails is logged and skipped.
-    async fn fetch_all(&self) -> Vec<OidcKey> {
-        let fetches = self.issuers.iter().map(|(name, url)| async move {
-            match self.fetch_issuer(url).await {
-                Ok(keys) => keys,
-                Err(error) => {
-                    tracing::warn!(setting = name, url = %url, %error, "could not fetch the OIDC signing keys");
-                    Vec::new()
-                }
-            }
-        });
-        futures::future::join_all(fetches)
-            .await
-            .into_iter()
-            .flatten()
-            .collect()
-    }
-
-    async fn fetch_issuer(&self, base_url: &str) -> Result<Vec<OidcKey>, String> {
-        let discovery_url = format!("{base_url}/.well-known/openid-configuration");
-        let discovery: Discovery = self.get_json(&discovery_url).await?;
-        let set: RawJwkSet = self.get_json(&discovery.jwks_uri).await?;
-        let mut keys = Vec::with_capacity(set.keys.len());
-        for raw in set.keys {
-            match self.usable_key(raw) {
-                Ok(key) => keys.push(key),
-                Err(why) => tracing::debug!(jwks_uri = %discovery.jwks_uri, why, "JWK skipped"),
-            }
-        }
-        Ok(keys)
-    }
-
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, String> {
-        let response = self
-            .http
-            .get(url)
-            .timeout(self.fetch_timeout)
-            .send()
-            .await
-            .map_err(|e| format!("GET {url}: {e}"))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(format!("GET {url}: HTTP {status}"));
-        }
-        response
-            .json::<T>()
-            .await
-            .map_err(|e| format!("GET {url}: unreadable JSON: {e}"))
-    }
-
-    /// Turns one JWK into a verification key, or says why it cannot verify tokens.
-    fn usable_key(&self, raw: serde_json::Value) -> Result<OidcKey, String> {
-        let jwk: Jwk = serde_json::from_value(raw).map_err(|e| format!("unsupported JWK: {e}"))?;
-        if matches!(jwk.common.public_key_use, Some(ref u) if *u != PublicKeyUse::Signature) {
-            return Err("not a signing key (use)".into());
-        }
-        if let Some(ops) = &jwk.common.key_operations
-            && !ops.contains(&KeyOperations::Verify)
-        {
-            return Err("not a verification key (key_ops)".into());
-        }
-        let algorithms = algorithms_for(&jwk)?;
-        let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| format!("bad key material: {e}"))?;
-        let mut validation = self.base_validation.clone();
-        validation.algorithms = algorithms;
-        Ok(OidcKey {
-            kid: jwk.common.key_id,
-            decoding,
-            validation,
-        })
-    }
-}
-
-/// The signature algorithms a JWK may verify: its `alg` if given, else those of its key type.
-/// Symmetric (`oct`) keys are refused: a published key must never verify HMAC tokens.
-fn algorithms_for(jwk: &Jwk) -> Result<Vec<Algorithm>, String> {
-    let family: Vec<Algorithm> = match &jwk.algorithm {
-        AlgorithmParameters::RSA(_) => vec![
-            Algorithm::RS256,
-            Algorithm::RS384,
-            Algorithm::RS512,
-            Algorithm::PS256,
-            Algorithm::PS384,
-            Algorithm::PS512,
-        ],
-        AlgorithmParameters::EllipticCurve(p) => match p.curve {
-            EllipticCurve::P256 => vec![Algorithm::ES256],
-            EllipticCurve::P384 => vec![Algorithm::ES384],
-            _ => return Err("unsupported EC curve".into()),
-        },
-        AlgorithmParameters::OctetKeyPair(p) if p.curve == EllipticCurve::Ed25519 => {
-            vec![Algorithm::EdDSA]
-        }
-        AlgorithmParameters::OctetKeyPair(_) => return Err("unsupported OKP curve".into()),
-        AlgorithmParameters::OctetKey(_) => return Err("symmetric keys are not accepted".into()),
-    };
-    match jwk.common.key_algorithm {
-        None => Ok(family),
-        Some(alg) => {
-            let alg: Algorithm = alg
-                .to_string()
-                .parse()
-                .map_err(|_| format!("alg {alg} is not a signature algorithm"))?;
-            if family.contains(&alg) {
-                Ok(vec![alg])
-            } else {
-                Err(format!("alg {alg:?} does not match the key type"))
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn jwk(v: serde_json::Value) -> Jwk {
-        serde_json::from_value(v).unwrap()
-    }
-
-    #[test]
-    fn algorithms_follow_the_jwk() {
-        let rsa = serde_json::json!({"kty":"RSA","n":"AQAB","e":"AQAB"});
-        assert_eq!(algorithms_for(&jwk(rsa.clone())).unwrap().len(), 6);
-        let mut with_alg = rsa;
-        with_alg["alg"] = "RS256".into();
-        assert_eq!(
-            algorithms_for(&jwk(with_alg.clone())).unwrap(),
-            vec![Algorithm::RS256]
-        );
-        with_alg["alg"] = "ES256".into();
-        assert!(algorithms_for(&jwk(with_alg.clone())).is_err());
-        with_alg["alg"] = "RSA-OAEP".into();
-        assert!(algorithms_for(&jwk(with_alg)).is_err());
-        let oct = serde_json::json!({"kty":"oct","k":"c2VjcmV0"});
-        assert!(algorithms_for(&jwk(oct)).is_err());
-        let ec = serde_json::json!({"kty":"EC","crv":"P-256","x":"AA","y":"AA"});
-        assert_eq!(algorithms_for(&jwk(ec)).unwrap(), vec![Algorithm::ES256]);
+        }));
     }
 }

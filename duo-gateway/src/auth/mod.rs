@@ -2,9 +2,10 @@
 //!
 //! - [`AuthConfig`]: the `[auth]` settings (issuers, bypass switches, self-signed keys, cache).
 //! - [`Authenticator`]: verifies `Authorization: Bearer` tokens: the GitLab instance's (keys from
-//!   OIDC discovery, cached, refreshed on an unknown `kid`) and the gateway's own (signing key and,
-//!   during a rotation, the previous validation key); checks audience, expiry and the context
-//!   headers; signs user tokens ([`Authenticator::issue_user_token`]).
+//!   OIDC discovery, cached and refreshed without making requests queue: see `jwks`) and the
+//!   gateway's own (signing key, configured or ephemeral ([`SigningKeySource`]), and during a
+//!   rotation the previous validation key); refuses a JWS header with `crit`; checks audience,
+//!   expiry and the context headers; signs user tokens ([`Authenticator::issue_user_token`]).
 //! - [`Caller`]: who is calling and which unit primitives ([`Caller::can`]) the token grants.
 //! - [`AuthError`]: the reference's exact 401 messages, as an axum response.
 //! - [`require_auth`]: the middleware that runs all of it before a handler sees the request.
@@ -16,8 +17,11 @@ mod caller;
 mod claims;
 mod config;
 mod error;
+mod jwk;
 mod jwks;
+mod jwks_fetch;
 mod jwks_wire;
+mod jws_header;
 mod local_keys;
 mod middleware;
 
@@ -28,4 +32,5 @@ pub use authenticator::{
 pub use caller::Caller;
 pub use config::{AuthConfig, AuthConfigError, DEFAULT_AUDIENCE, SELF_ISSUER};
 pub use error::AuthError;
+pub use local_keys::SigningKeySource;
 pub use middleware::{AuthDuration, require_auth};

@@ -38,16 +38,14 @@ pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, OpenAiEr
             ));
         }
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        OpenAiError::invalid_body(format!("The request body is not valid JSON: {e}"))
+    })?;
+    crate::limits::check_body(&value)
+        .map_err(|e| OpenAiError::invalid(e.field.clone(), e.to_string()))?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return OpenAiError::invalid_body(format!(
-                "The request body is not valid JSON: {inner}"
-            ));
-        }
-        let message = inner.to_string();
+        let message = e.into_inner().to_string();
         // serde reports a missing field at its parent: name the field itself
         if let Some(field) = missing_field(&message) {
             let param = if path == "." {
@@ -66,11 +64,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, OpenAiEr
             param.clone(),
             format!("Invalid value for '{param}': {message}"),
         )
-    })?;
-    de.end().map_err(|e| {
-        OpenAiError::invalid_body(format!("The request body is not valid JSON: {e}"))
-    })?;
-    Ok(value)
+    })
 }
 
 /// `x` of serde's "missing field `x`" message.

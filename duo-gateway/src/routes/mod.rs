@@ -3,6 +3,7 @@
 pub mod chat_agent;
 pub mod chat_v1;
 pub mod code_suggestions;
+mod json_errors;
 pub mod monitoring;
 pub mod prompts;
 pub mod user_token;
@@ -57,7 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(monitoring)
         .merge(crate::openai_api::router(&state))
         .fallback(not_found)
-        .layer(axum::middleware::map_response(json_rejections))
+        .layer(axum::middleware::from_fn(json_errors::json_errors))
         .layer(DefaultBodyLimit::max(config.fastapi.body_limit_bytes))
         .layer(RequestLogLayer::new(log_settings, state.metrics().clone()))
         .with_state(state)
@@ -81,22 +82,6 @@ pub fn metrics_router(state: AppState) -> Router {
             ),
         )
         .with_state(state)
-}
-
-/// axum answers an over-long body with a plain-text 413; GitLab's clients expect `{"detail": …}`.
-async fn json_rejections(response: Response) -> Response {
-    let is_json = response
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            axum::Json(json!({ "detail": "Request body is larger than the gateway accepts (fastapi.body_limit_bytes)" })),
-        )
-            .into_response();
-    }
-    response
 }
 
 async fn not_found() -> Response {

@@ -55,6 +55,7 @@ async fn invoke(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let prompt_id = prompt_id.trim_matches('/');
+    crate::limits::check_field("prompt_id", prompt_id)?;
     if let Some(feature) = Feature::from_prompt_id(prompt_id) {
         log.set_feature(feature);
     }

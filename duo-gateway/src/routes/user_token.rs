@@ -7,7 +7,8 @@
 //! the headers), are required (400 `Missing <header> header`). The token carries the scopes of
 //! those two the caller holds, is valid one hour, and names the global user id as `sub`; the
 //! gateway then accepts it on `/v2/code/completions` with the same `X-Gitlab-Global-User-Id`.
-//! Without a signing key: 500 `{"detail": "Failed to generate JWT"}`. The body is ignored.
+//! Without a configured signing key the gateway's ephemeral key signs (valid on this process
+//! only); a signing failure is 500 `{"detail": "Failed to generate JWT"}`. The body is ignored.
 
 use std::time::Duration;
 

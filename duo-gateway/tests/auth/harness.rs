@@ -1,7 +1,7 @@
 //! The test app: a few routes behind `require_auth`, served on loopback, and request helpers.
 
 pub(crate) use std::sync::Arc;
-pub(crate) use std::time::Duration;
+pub(crate) use std::time::{Duration, Instant};
 
 pub(crate) use axum::Json;
 pub(crate) use axum::extract::State;
@@ -10,7 +10,9 @@ pub(crate) use axum::response::IntoResponse;
 pub(crate) use axum::routing::post;
 pub(crate) use duo_core::{Secret, UnitPrimitive};
 pub(crate) use duo_gateway::auth::{AuthConfig, AuthError, Authenticator, Caller, require_auth};
-pub(crate) use duo_testkit::oidc::{FakeOidc, INSTANCE_ID, INSTANCE_UID, REALM, gitlab_headers};
+pub(crate) use duo_testkit::oidc::{
+    FakeOidc, INSTANCE_ID, INSTANCE_UID, Mode, REALM, gitlab_headers,
+};
 pub(crate) use serde_json::{Value, json};
 
 pub(crate) const SIGNING_KEY: &str = include_str!("../fixtures/signing_key.pem");
@@ -171,4 +173,36 @@ pub(crate) async fn user_token_from(app: &App, oidc: &FakeOidc, user: &str) -> S
     let (status, body) = app.post("/v1/code/user_access_token", headers).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["token"].as_str().unwrap().to_owned()
+}
+
+/// Waits (up to 10 s) until `done` holds; false if it never does.
+pub(crate) async fn eventually(done: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
+/// Sends `tokens` to `/v1/whoami` all at once; each answer with the time it took from the start.
+pub(crate) async fn whoami_concurrently(
+    app: &Arc<App>,
+    tokens: Vec<String>,
+) -> Vec<((StatusCode, Value), Duration)> {
+    let started = Instant::now();
+    let requests = tokens.into_iter().map(|token| {
+        let app = Arc::clone(app);
+        tokio::spawn(async move {
+            let reply = app.whoami(gitlab_headers(&token)).await;
+            (reply, started.elapsed())
+        })
+    });
+    futures::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect()
 }

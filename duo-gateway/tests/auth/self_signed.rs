@@ -151,22 +151,61 @@ async fn user_token_claims_follow_the_reference() {
         3600
     );
     assert_eq!(claims["jti"].as_str().unwrap().len(), 36);
+}
 
-    // No signing key: the token endpoint's 500.
-    let app = App::start(&AuthConfig {
+#[tokio::test]
+async fn without_a_signing_key_an_ephemeral_key_signs_tokens_for_this_process_only() {
+    let capture = duo_logging::LogCapture::default();
+    let subscriber =
+        duo_logging::subscriber(&duo_logging::LoggingConfig::default(), capture.clone()).unwrap();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let oidc = FakeOidc::start().await;
+    let config = AuthConfig {
         signing_key: None,
+        validation_key: None,
         ..config_for(&oidc)
-    })
-    .await;
+    };
+    let app = App::start(&config).await;
+    let auth = Authenticator::new(&config, reqwest::Client::new()).unwrap();
     assert_eq!(
-        app.post(
-            "/v1/code/user_access_token",
-            user_headers(&oidc.token(&[]), "55")
-        )
-        .await,
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({"detail": "Failed to generate JWT"})
-        )
+        auth.signing_key_source(),
+        duo_gateway::auth::SigningKeySource::Ephemeral
+    );
+    assert!(format!("{auth:?}").contains("signing_key: Ephemeral"));
+    let warnings = capture
+        .text()
+        .matches("ephemeral key generated at start")
+        .count();
+    assert_eq!(
+        warnings, 2,
+        "one warning per authenticator built (two here)"
+    );
+
+    let token = user_token_from(&app, &oidc, "55").await;
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+    assert_eq!(header.kid.as_deref(), Some("gitlab_ai_gateway_signing_key"));
+    let (status, body) = app.whoami(user_headers(&token, "55")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["gateway_issued"], true);
+    assert_eq!(body["scopes"], json!(["complete_code"]));
+
+    // Another process (a second replica) has its own ephemeral key; a configured RSA key
+    // does not verify an ES256 token either.
+    for other in [
+        App::start(&config).await,
+        App::start(&config_for(&oidc)).await,
+    ] {
+        assert_eq!(
+            other.whoami(user_headers(&token, "55")).await,
+            (StatusCode::UNAUTHORIZED, error(FORBIDDEN))
+        );
+    }
+    // And the ephemeral key does not verify tokens of the configured RSA key.
+    let configured = App::start(&config_for(&oidc)).await;
+    let rsa_token = user_token_from(&configured, &oidc, "55").await;
+    assert_eq!(
+        app.whoami(user_headers(&rsa_token, "55")).await,
+        (StatusCode::UNAUTHORIZED, error(FORBIDDEN))
     );
 }

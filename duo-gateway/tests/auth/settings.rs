@@ -77,7 +77,7 @@ fn secrets_never_show_in_debug_output() {
     let key_line = SIGNING_KEY.lines().nth(1).unwrap();
     assert!(!format!("{config:?}").contains(key_line));
     assert!(!format!("{auth:?}").contains(key_line));
-    assert!(format!("{auth:?}").contains("signing_key: true"));
+    assert!(format!("{auth:?}").contains("signing_key: Configured"));
 }
 
 #[test]

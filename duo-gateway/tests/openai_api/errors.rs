@@ -180,6 +180,21 @@ async fn oversized_bodies_are_413_in_openai_shape() {
 }
 
 #[tokio::test]
+async fn fields_over_their_length_limit_are_400s_naming_the_param() {
+    let s = Stand::start().await;
+    let mut body = chat_body(stand::VLLM);
+    body["messages"][0]["role"] = json!("r".repeat(300));
+    let a = post(&s, "/v1/chat/completions", Some(stand::KEY), &body).await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert_eq!(a.body["error"]["param"], "messages[0].role", "{}", a.body);
+    assert_eq!(
+        error("must be at most 256 bytes", &a.body)["type"],
+        "invalid_request_error"
+    );
+    assert_eq!(s.vllm.request_count(), 0);
+}
+
+#[tokio::test]
 async fn upstream_failures_map_to_openai_statuses() {
     let s = Stand::start().await;
     s.vllm.script(Reply::status(429).retry_after("7"));

@@ -1,6 +1,8 @@
 //! Starting the real gateway on a random loopback port for black-box tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod raw;
+
 use duo_gateway::{AppState, Config, Gateway, StartError};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
