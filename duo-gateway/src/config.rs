@@ -310,7 +310,7 @@ SETTINGS (TOML key = environment variable [default]):
     self_signed_jwt.validation_key  AIGW_SELF_SIGNED_JWT__VALIDATION_KEY  [unset] previous key, during rotation
   Self-hosted models
     custom_models.enabled       AIGW_CUSTOM_MODELS__ENABLED       [false] honour model endpoints sent by GitLab
-    custom_models.allow_link_local_endpoints AIGW_CUSTOM_MODELS__ALLOW_LINK_LOCAL_ENDPOINTS [false]
+    custom_models.allow_link_local_endpoints AIGW_CUSTOM_MODELS__ALLOW_LINK_LOCAL_ENDPOINTS [false] egress to link-local/metadata
     custom_models.allowed_endpoints          AIGW_CUSTOM_MODELS__ALLOWED_ENDPOINTS          [[]] origins served with enabled=false
   Logging
     logging.level               AIGW_LOGGING__LEVEL               [info] or a filter like info,duo_gateway=debug
@@ -346,6 +346,8 @@ SETTINGS (TOML key = environment variable [default]):
     providers.http.tcp_keepalive           AIGW_PROVIDERS__HTTP__TCP_KEEPALIVE          [60s]
     providers.http.user_agent              AIGW_PROVIDERS__HTTP__USER_AGENT             [duo-gateway/<version>]
     providers.http.ca_bundle               AIGW_PROVIDERS__HTTP__CA_BUNDLE              [unset] extra root CAs (PEM)
+    providers.http.max_response_bytes      AIGW_PROVIDERS__HTTP__MAX_RESPONSE_BYTES     [16777216] largest non-streamed answer
+    providers.http.max_event_bytes         AIGW_PROVIDERS__HTTP__MAX_EVENT_BYTES        [1048576] largest SSE event of a stream
     providers.openai.placeholder_key       AIGW_PROVIDERS__OPENAI__PLACEHOLDER_KEY      [dummy_key] sent when a model has no key
     providers.azure.api_version            AIGW_PROVIDERS__AZURE__API_VERSION           [2024-10-21]
     providers.azure.auth                   AIGW_PROVIDERS__AZURE__AUTH                  [api_key] or bearer

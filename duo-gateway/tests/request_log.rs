@@ -123,3 +123,43 @@ async fn a_request_supplied_bedrock_endpoint_is_ignored_and_logged() {
     assert_eq!(access[0]["model_endpoint_ignored"], true);
     assert_eq!(access[0]["model_provider"], "bedrock");
 }
+
+/// An upstream that echoes the key it was sent: the key is in no log line, at any level.
+#[tokio::test(flavor = "current_thread")]
+async fn an_echoed_key_is_in_no_log_line() {
+    let capture = duo_logging::LogCapture::default();
+    let logging = duo_logging::LoggingConfig {
+        level: "debug".into(),
+        ..duo_logging::LoggingConfig::default()
+    };
+    let subscriber = duo_logging::subscriber(&logging, capture.clone()).unwrap();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let fake = FakeOpenAi::start().await;
+    fake.script(Reply::error(
+        500,
+        r#"{"error":{"message":"cannot use key upstream-key-123"}}"#,
+    ));
+    fake.script(Reply::error(
+        400,
+        r#"{"error":{"message":"bad key upstream-key-123"}}"#,
+    ));
+    let gw = start(support::config()).await;
+    let body = completion_body("codestral", &fake.url(), "custom_openai/c");
+    for expected in [503, 400] {
+        let res = client()
+            .post(gw.url("/v2/code/completions"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), expected);
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let everything = capture.text();
+    assert!(
+        everything.contains("cannot use key **********"),
+        "{everything}"
+    );
+    assert!(!everything.contains("upstream-key-123"), "{everything}");
+}
