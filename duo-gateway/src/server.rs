@@ -1,5 +1,5 @@
 //! [`Gateway`]: binding the listeners and serving until shutdown, with a grace period for
-//! running streams. Client connections are bounded in number and time ([`connection`]).
+//! running streams. Client connections are bounded in number and time (the `connection` module).
 
 mod activity;
 mod body;

@@ -9,4 +9,4 @@ mod wire;
 
 #[cfg(feature = "vllm")]
 pub use compatible::OpenAiCompatibleModel;
-pub use sse::decode_sse;
+pub use sse::{DEFAULT_MAX_EVENT_BYTES, decode_sse, decode_sse_limited};
