@@ -252,3 +252,28 @@ async fn failures_before_the_first_byte_are_openai_errors_not_streams() {
     assert_eq!(got.status, 502);
     assert!(!got.raw.contains("data:"));
 }
+
+#[tokio::test]
+async fn done_without_a_finish_reason_is_never_reported_as_stop() {
+    // llama.cpp's server ends an interrupted stream with [DONE] and no finish reason.
+    let s = Stand::start().await;
+    s.vllm.script(Reply::raw_sse([
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"abc\"}}]}\n\n",
+        "data: [DONE]\n\n",
+    ]));
+    let got = stream(
+        &s,
+        "/v1/chat/completions",
+        &streaming(chat_body(stand::VLLM), true),
+    )
+    .await;
+    assert_eq!(got.status, 200);
+    assert!(got.aborted, "a truncated answer: {}", got.raw);
+    assert!(!got.raw.contains("[DONE]"), "{}", got.raw);
+    assert!(
+        !got.raw.contains("\"finish_reason\":\"stop\""),
+        "{}",
+        got.raw
+    );
+    assert_eq!(got.text(), "abc");
+}
