@@ -247,59 +247,27 @@ impl Error {
     /// The same error with `secret` scrubbed from every text it carries (an upstream that echoes
     /// the key it was sent in its error body must not get it into a log or an answer).
     #[must_use]
-    pub fn scrubbed(self, secret: &crate::Secret) -> Self {
-        let s = |text: String| secret.scrub(&text);
+    pub fn scrubbed(mut self, secret: &crate::Secret) -> Self {
+        if let Some(text) = self.text_mut() {
+            *text = secret.scrub(text);
+        }
+        self
+    }
+
+    /// The free text the error carries (an upstream's message), if any.
+    fn text_mut(&mut self) -> Option<&mut String> {
         match self {
-            Self::InvalidRequest(m) => Self::InvalidRequest(s(m)),
-            Self::Config(m) => Self::Config(s(m)),
-            Self::UpstreamAuth {
-                upstream,
-                status,
-                message,
-            } => Self::UpstreamAuth {
-                upstream,
-                status,
-                message: s(message),
-            },
-            Self::UpstreamStatus {
-                upstream,
-                status,
-                message,
-                retry_after,
-            } => Self::UpstreamStatus {
-                upstream,
-                status,
-                message: s(message),
-                retry_after,
-            },
-            Self::RateLimited {
-                upstream,
-                retry_after,
-                message,
-            } => Self::RateLimited {
-                upstream,
-                retry_after,
-                message: s(message),
-            },
-            Self::Connect { upstream, message } => Self::Connect {
-                upstream,
-                message: s(message),
-            },
-            Self::BrokenStream { upstream, message } => Self::BrokenStream {
-                upstream,
-                message: s(message),
-            },
-            Self::Protocol { upstream, message } => Self::Protocol {
-                upstream,
-                message: s(message),
-            },
-            Self::ContentFiltered { upstream, message } => Self::ContentFiltered {
-                upstream,
-                message: s(message),
-            },
-            other @ (Self::Timeout { .. }
-            | Self::ResponseTooLarge { .. }
-            | Self::EgressRefused { .. }) => other,
+            Self::InvalidRequest(m) | Self::Config(m) => Some(m),
+            Self::UpstreamAuth { message, .. }
+            | Self::UpstreamStatus { message, .. }
+            | Self::RateLimited { message, .. }
+            | Self::Connect { message, .. }
+            | Self::BrokenStream { message, .. }
+            | Self::Protocol { message, .. }
+            | Self::ContentFiltered { message, .. } => Some(message),
+            Self::Timeout { .. } | Self::ResponseTooLarge { .. } | Self::EgressRefused { .. } => {
+                None
+            }
         }
     }
 

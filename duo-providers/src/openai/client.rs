@@ -235,21 +235,21 @@ impl OpenAiClient {
         let bytes =
             crate::bounded::read_body(response, self.http.max_response_bytes(), &self.upstream)
                 .await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Protocol {
-            upstream: self.upstream.to_string(),
-            message: format!(
-                "bad JSON in the answer ({e}): {}",
-                excerpt(&String::from_utf8_lossy(&bytes), 200)
-            ),
+        serde_json::from_slice(&bytes).map_err(|e| {
+            self.scrub(Error::Protocol {
+                upstream: self.upstream.to_string(),
+                message: format!(
+                    "bad JSON in the answer ({e}): {}",
+                    excerpt(&String::from_utf8_lossy(&bytes), 200)
+                ),
+            })
         })
     }
 
-    /// Starts a streamed answer (`stream: true`, usage requested); no error carries the key.
+    /// Starts a streamed answer (`stream: true`, usage requested). Every place upstream text
+    /// enters an error (`status_error`, `json`, the content-type check, the SSE events) scrubs
+    /// the key from it.
     pub(crate) async fn stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
-        self.open_stream(request).await.map_err(|e| self.scrub(e))
-    }
-
-    async fn open_stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
         let (url, body) = self.body(request, true)?;
         let response = self.post(url, &body, "text/event-stream").await?;
         let content_type = response
@@ -264,13 +264,13 @@ impl OpenAiClient {
                 .await
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .unwrap_or_default();
-            return Err(Error::Protocol {
+            return Err(self.scrub(Error::Protocol {
                 upstream: self.upstream.to_string(),
                 message: format!(
                     "asked for an SSE stream, got '{content_type}': {}",
                     excerpt(&text, 200)
                 ),
-            });
+            }));
         }
         let events = decode_sse_limited(
             response.bytes_stream(),
@@ -283,12 +283,8 @@ impl OpenAiClient {
         })
     }
 
-    /// Answers once (`stream: false`); no error carries the key.
+    /// Answers once (`stream: false`).
     pub(crate) async fn generate(&self, request: &ModelRequest) -> Result<Generation, Error> {
-        self.generate_once(request).await.map_err(|e| self.scrub(e))
-    }
-
-    async fn generate_once(&self, request: &ModelRequest) -> Result<Generation, Error> {
         let (url, body) = self.body(request, false)?;
         let response = self.post(url, &body, "application/json").await?;
         let answer: FullResponse = self.json(response).await?;
