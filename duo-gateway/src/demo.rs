@@ -141,7 +141,11 @@ pub async fn run(mut config: Config) -> Result<(), Box<dyn std::error::Error + S
         "  model:       {upstream}  <- a LOCAL STAND-IN speaking vLLM's protocol, not a real LLM"
     );
     println!();
-    let client = reqwest::Client::new();
+    // The demo's own client, to the gateway on loopback: built by the egress policy like
+    // every other client (no redirects, resolved addresses checked).
+    let client = duo_providers::EgressPolicy::default()
+        .client_builder()
+        .build()?;
 
     let completion = json!({
         "prompt_version": 1,

@@ -103,9 +103,10 @@ impl ApiError {
     }
 }
 
-/// What the upstream said, redacted and cut; its status phrase when it said nothing.
+/// What the upstream said, redacted and cut; its status phrase when it said nothing (an empty
+/// message, or the providers' text for an empty error body).
 fn upstream_reason(status: u16, message: &str) -> String {
-    let empty = message.trim().is_empty() || message.starts_with("HTTP ");
+    let empty = message.trim().is_empty() || message == format!("HTTP {status} with an empty body");
     if empty {
         return StatusCode::from_u16(status)
             .ok()
