@@ -78,6 +78,9 @@ pub enum Error {
         message: String,
         /// How long the upstream asked us to wait (`Retry-After`, e.g. with a 503).
         retry_after: Option<Duration>,
+        /// The upstream's machine-readable error code, when its body named one (OpenAI's
+        /// `context_length_exceeded`); see [`Error::with_upstream_code`].
+        code: Option<String>,
     },
     /// The upstream is rate limiting (HTTP 429, Bedrock throttling).
     #[error("{upstream} is rate limiting requests: {message}")]
@@ -180,8 +183,22 @@ impl Error {
                 status,
                 message,
                 retry_after,
+                code: None,
             },
         }
+    }
+
+    /// Sets an [`UpstreamStatus`](Self::UpstreamStatus)'s `code` (other variants are returned
+    /// unchanged). Only a short identifier is kept (at most 64 ASCII letters, digits, `_`, `-`
+    /// or `.`, not all digits): a code is passed on to clients, so free text never is.
+    #[must_use]
+    pub fn with_upstream_code(mut self, upstream_code: Option<&str>) -> Self {
+        if let Self::UpstreamStatus { code, .. } = &mut self {
+            *code = upstream_code
+                .filter(|c| is_identifier(c))
+                .map(str::to_owned);
+        }
+        self
     }
 
     /// Whose fault this is.
@@ -251,6 +268,11 @@ impl Error {
         if let Some(text) = self.text_mut() {
             *text = secret.scrub(text);
         }
+        if let Self::UpstreamStatus { code, .. } = &mut self
+            && code.as_deref().is_some_and(|c| secret.scrub(c) != c)
+        {
+            *code = None;
+        }
         self
     }
 
@@ -291,6 +313,15 @@ impl Error {
     }
 }
 
+/// A short machine-readable identifier: what [`Error::with_upstream_code`] keeps.
+fn is_identifier(code: &str) -> bool {
+    (1..=64).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        && !code.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,6 +342,7 @@ mod tests {
                 status: 500,
                 message: m(),
                 retry_after: None,
+                code: Some("server_error".into()),
             },
             Error::RateLimited {
                 upstream: u(),
@@ -351,6 +383,30 @@ mod tests {
     }
 
     #[test]
+    fn only_identifier_codes_are_kept_and_an_echoed_key_drops_the_code() {
+        let code_of = |e: Error| match e {
+            Error::UpstreamStatus { code, .. } => code,
+            _ => None,
+        };
+        let status = |c: &str| Error::from_status("u", 400, "m", None).with_upstream_code(Some(c));
+        assert_eq!(
+            code_of(status("context_length_exceeded")).as_deref(),
+            Some("context_length_exceeded")
+        );
+        for bad in ["", "400", "two words", "a\nb", &"x".repeat(65)] {
+            assert_eq!(code_of(status(bad)), None, "{bad:?}");
+        }
+        let limited = Error::from_status("u", 429, "m", None).with_upstream_code(Some("x"));
+        assert!(matches!(limited, Error::RateLimited { .. }));
+        let key = crate::Secret::new("sk-echoed-key");
+        assert_eq!(code_of(status("sk-echoed-key").scrubbed(&key)), None);
+        assert_eq!(
+            code_of(status("invalid_api_key").scrubbed(&key)).as_deref(),
+            Some("invalid_api_key")
+        );
+    }
+
+    #[test]
     fn scrubbed_removes_the_secret_from_every_message() {
         let key = crate::Secret::new("sk-echoed-key");
         for e in all() {
@@ -365,6 +421,7 @@ mod tests {
                     status,
                     message: "bad key sk-echoed-key".into(),
                     retry_after,
+                    code: Some("sk-echoed-key".into()),
                 },
                 other => other,
             };

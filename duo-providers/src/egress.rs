@@ -290,24 +290,46 @@ impl Resolve for Guarded {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = self.0.clone();
         Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let resolved: Vec<SocketAddr> = policy.resolver.resolve(name).await?.collect();
-            let mut refusal = None;
-            let allowed: Vec<SocketAddr> = resolved
-                .into_iter()
-                .filter(|addr| match policy.check_ip(&host, addr.ip()) {
-                    Ok(()) => true,
-                    Err(e) => {
-                        refusal.get_or_insert(e);
-                        false
-                    }
-                })
-                .collect();
-            match (allowed.is_empty(), refusal) {
-                (true, Some(refused)) => Err(Box::new(refused) as Box<_>),
-                _ => Ok(Box::new(allowed.into_iter()) as Addrs),
-            }
+            let allowed = policy.resolve_checked(name).await?;
+            Ok(Box::new(allowed.into_iter()) as Addrs)
         })
+    }
+}
+
+impl EgressPolicy {
+    /// Resolves `host` with the policy's resolver and keeps the addresses the policy allows;
+    /// [`EgressRefused`] if it refuses every one. For clients that bring their own connector
+    /// (the AWS SDK's).
+    #[cfg_attr(not(feature = "bedrock"), allow(dead_code))]
+    pub(crate) async fn resolve(
+        &self,
+        host: &str,
+    ) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+        let name: Name = host.parse()?;
+        self.resolve_checked(name).await
+    }
+
+    async fn resolve_checked(
+        &self,
+        name: Name,
+    ) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+        let host = name.as_str().to_owned();
+        let resolved: Vec<SocketAddr> = self.resolver.resolve(name).await?.collect();
+        let mut refusal = None;
+        let allowed: Vec<SocketAddr> = resolved
+            .into_iter()
+            .filter(|addr| match self.check_ip(&host, addr.ip()) {
+                Ok(()) => true,
+                Err(e) => {
+                    refusal.get_or_insert(e);
+                    false
+                }
+            })
+            .collect();
+        match (allowed.is_empty(), refusal) {
+            (true, Some(refused)) => Err(Box::new(refused)),
+            _ => Ok(allowed),
+        }
     }
 }
 

@@ -127,7 +127,8 @@ impl Registry {
         );
         #[cfg(feature = "bedrock")]
         let bedrock = {
-            let provider = crate::bedrock::BedrockProvider::new(config.bedrock.clone());
+            let provider = crate::bedrock::BedrockProvider::new(config.bedrock.clone())
+                .with_egress(config.egress.clone());
             if config.resilience.connect_timeout.is_zero() {
                 provider
             } else {

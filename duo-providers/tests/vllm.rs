@@ -177,6 +177,7 @@ async fn upstream_statuses_map_to_exact_errors_streaming_or_not() {
                     status,
                     message: message(status),
                     retry_after: None,
+                    code: None,
                 },
             };
             assert_eq!(err, expected, "status {status}, streaming {streaming}");

@@ -2,6 +2,7 @@
 //! `{"error": {"message", "type", "param", "code"}}`; model errors are mapped in one function,
 //! [`OpenAiError::upstream`].
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -20,7 +21,8 @@ pub struct OpenAiError {
     message: String,
     kind: &'static str,
     param: Option<String>,
-    code: Option<&'static str>,
+    /// Ours (`&'static`), or an upstream's passed through.
+    code: Option<Cow<'static, str>>,
     retry_after: Option<Duration>,
 }
 
@@ -36,8 +38,8 @@ impl OpenAiError {
         }
     }
 
-    fn code(mut self, code: &'static str) -> Self {
-        self.code = Some(code);
+    fn code(mut self, code: impl Into<Cow<'static, str>>) -> Self {
+        self.code = Some(code.into());
         self
     }
 
@@ -130,7 +132,10 @@ impl OpenAiError {
             )
             .code("content_filter"),
             Error::UpstreamStatus {
-                status, message, ..
+                status,
+                message,
+                code,
+                ..
             } if matches!(status, 400 | 413 | 422) => Self::new(
                 StatusCode::BAD_REQUEST,
                 INVALID_REQUEST,
@@ -139,7 +144,12 @@ impl OpenAiError {
                     crate::upstream_text::reason(message)
                 ),
             )
-            .code("upstream_rejected_request"),
+            // the model server's own code (`context_length_exceeded`) tells a client what to
+            // fix; it is a short identifier (see `Error::with_upstream_code`), redacted anyway
+            .code(match code {
+                Some(code) => Cow::Owned(crate::upstream_text::reason(code)),
+                None => Cow::Borrowed("upstream_rejected_request"),
+            }),
             Error::Connect { .. } | Error::UpstreamStatus { status: 503, .. } => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 SERVER_ERROR,
@@ -203,7 +213,7 @@ impl IntoResponse for OpenAiError {
                 message: &self.message,
                 kind: self.kind,
                 param: self.param.as_deref(),
-                code: self.code,
+                code: self.code.as_deref(),
             },
         };
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
@@ -230,12 +240,12 @@ mod tests {
     use super::*;
     use duo_core::TimeoutPhase;
 
-    fn mapped(e: &Error) -> (u16, &'static str, Option<&'static str>, Option<u64>) {
+    fn mapped(e: &Error) -> (u16, &'static str, Option<String>, Option<u64>) {
         let m = OpenAiError::upstream(e);
         (
             m.status.as_u16(),
             m.kind,
-            m.code,
+            m.code.map(Cow::into_owned),
             m.retry_after.map(|d| d.as_secs()),
         )
     }
@@ -246,14 +256,32 @@ mod tests {
         let limited = Error::from_status("u", 429, "slow", Some(Duration::from_secs(7)));
         assert_eq!(
             mapped(&limited),
-            (429, "requests", Some("rate_limit_exceeded"), Some(7))
+            (429, "requests", Some("rate_limit_exceeded".into()), Some(7))
         );
         assert_eq!(mapped(&up(500)).0, 502);
         assert_eq!(mapped(&up(401)).0, 502);
         assert_eq!(mapped(&up(404)).0, 502);
         assert_eq!(mapped(&up(503)).0, 503);
         assert_eq!(mapped(&up(504)).0, 504);
-        assert_eq!(mapped(&up(400)).0, 400);
+        assert_eq!(
+            mapped(&up(400)),
+            (
+                400,
+                INVALID_REQUEST,
+                Some("upstream_rejected_request".into()),
+                None
+            )
+        );
+        let with_code = up(400).with_upstream_code(Some("context_length_exceeded"));
+        assert_eq!(
+            mapped(&with_code),
+            (
+                400,
+                INVALID_REQUEST,
+                Some("context_length_exceeded".into()),
+                None
+            )
+        );
         let timeout = Error::Timeout {
             upstream: "u".into(),
             phase: TimeoutPhase::FirstByte,
@@ -261,7 +289,7 @@ mod tests {
         };
         assert_eq!(
             mapped(&timeout),
-            (504, SERVER_ERROR, Some("upstream_timeout"), None)
+            (504, SERVER_ERROR, Some("upstream_timeout".into()), None)
         );
         let connect = Error::Connect {
             upstream: "u".into(),
@@ -276,7 +304,7 @@ mod tests {
         };
         assert_eq!(
             mapped(&broken),
-            (502, SERVER_ERROR, Some("upstream_error"), None)
+            (502, SERVER_ERROR, Some("upstream_error".into()), None)
         );
     }
 

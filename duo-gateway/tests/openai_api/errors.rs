@@ -327,3 +327,47 @@ async fn invalid_settings_stop_the_start_naming_the_key() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_model_servers_rejection_keeps_its_reason_and_code_and_vllms_numeric_code_is_ours() {
+    let s = Stand::start().await;
+    // OpenAI's shape, as vLLM's OpenAI server and OpenAI itself send it for a long prompt
+    s.vllm.script(Reply::error(
+        400,
+        r#"{"error": {"message": "This model's maximum context length is 4096 tokens. However, you requested 7302 tokens.", "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}"#,
+    ));
+    let a = post(
+        &s,
+        "/v1/chat/completions",
+        Some(stand::KEY),
+        &chat_body(stand::VLLM),
+    )
+    .await;
+    assert_eq!(a.status, 400);
+    assert_eq!(
+        a.body,
+        json!({"error": {
+            "message": "The model server rejected the request (HTTP 400): This model's maximum context length is 4096 tokens. However, you requested 7302 tokens.",
+            "type": "invalid_request_error",
+            "param": null,
+            "code": "context_length_exceeded"
+        }})
+    );
+    assert_eq!(s.vllm.request_count(), 1, "a 4xx is not retried");
+    // vLLM's own error shape carries the HTTP status as a number: not a code to pass on
+    s.vllm.script(Reply::error(
+        400,
+        r#"{"object": "error", "message": "prompt too long", "type": "BadRequestError", "param": null, "code": 400}"#,
+    ));
+    let a = post(
+        &s,
+        "/v1/completions",
+        Some(stand::KEY),
+        &completion_body(stand::VLLM),
+    )
+    .await;
+    assert_eq!(
+        error("(HTTP 400): prompt too long", &a.body),
+        json!({"message": "…", "type": "invalid_request_error", "param": null, "code": "upstream_rejected_request"})
+    );
+}

@@ -105,6 +105,12 @@ where
     R: RawResponse + std::fmt::Debug + Send + Sync + 'static,
 {
     let upstream = ctx.upstream.to_owned();
+    if let Some(refused) = find_in_chain::<crate::EgressRefused>(err) {
+        return Error::EgressRefused {
+            upstream,
+            rule: refused.to_string(),
+        };
+    }
     match err {
         SdkError::ServiceError(service) => {
             let raw = service.raw();
@@ -200,6 +206,7 @@ fn service_error(
         status: status.unwrap_or(default),
         message: message.clone(),
         retry_after,
+        code: None,
     };
     if is("ThrottlingException") {
         Error::RateLimited {

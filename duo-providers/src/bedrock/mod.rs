@@ -7,7 +7,10 @@
 //! and instance profiles work. An endpoint override (a VPC endpoint, or a test server) comes from
 //! the operator only: the settings' `endpoint_url` or `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`. A
 //! model endpoint's `base_url` is ignored, so the operator's credentials are never signed into
-//! a request to a host a caller chose.
+//! a request to a host a caller chose. Calls go through the crate's
+//! [`EgressPolicy`](crate::EgressPolicy) like every other provider's: the endpoint's name is
+//! resolved through it and the URL is checked before the request is signed (see
+//! [`BedrockProvider::with_egress`]).
 //!
 //! # What each prompt becomes
 //!
@@ -54,6 +57,7 @@
 //!
 //! The endpoint's API key is not used: Bedrock authenticates with SigV4 and AWS credentials.
 
+mod egress;
 mod error;
 mod model;
 mod provider;

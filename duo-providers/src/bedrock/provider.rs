@@ -11,13 +11,16 @@ use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::Credentials;
 use aws_sdk_bedrockruntime::Client;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 use duo_core::{Error, ModelEndpoint, ProviderKind};
 use tokio::sync::OnceCell;
 
+use super::egress::{EndpointCheck, http_client};
 use super::model::{BedrockModel, SdkTimeouts};
 use super::settings::BedrockSettings;
+use crate::EgressPolicy;
 
 /// Default SDK connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,6 +43,11 @@ const MAX_CACHED_CLIENTS: usize = 32;
 /// The SDK's own retries are off (one attempt) and its stalled-stream protection is disabled:
 /// wrap models in the crate's resilience layer, which retries, with backoff, only before the
 /// first event, and enforces first-byte, idle and total timeouts, so nothing is retried twice.
+///
+/// Bedrock calls go through the crate's [`EgressPolicy`] (the default one unless
+/// [`with_egress`](Self::with_egress) says otherwise): names resolve through it, and the
+/// endpoint URL is checked before the request is signed. The credential providers keep the
+/// SDK's own client, so instance roles from the metadata address still work.
 #[derive(Debug, Clone)]
 pub struct BedrockProvider {
     inner: Arc<Inner>,
@@ -49,6 +57,9 @@ pub struct BedrockProvider {
 struct Inner {
     settings: BedrockSettings,
     timeouts: SdkTimeouts,
+    egress: EgressPolicy,
+    /// The service client's HTTP client (the egress policy's resolver), shared by every client.
+    http: SharedHttpClient,
     sdk: OnceCell<SdkConfig>,
     /// Keyed by endpoint override (`""` for none).
     clients: Mutex<HashMap<String, Client>>,
@@ -64,21 +75,35 @@ impl BedrockProvider {
                 connect: DEFAULT_CONNECT_TIMEOUT,
                 read: DEFAULT_READ_TIMEOUT,
             },
+            EgressPolicy::default(),
         )
+    }
+
+    /// Connects through `policy` instead of the default egress policy. Call before the first
+    /// [`model`](Self::model).
+    #[must_use]
+    pub fn with_egress(self, policy: EgressPolicy) -> Self {
+        Self::build(self.inner.settings.clone(), self.inner.timeouts, policy)
     }
 
     /// Replaces the SDK's connect and read timeouts (the read timeout runs until the response
     /// headers arrive). Call before the first [`model`](Self::model).
     #[must_use]
     pub fn with_sdk_timeouts(self, connect: Duration, read: Duration) -> Self {
-        Self::build(self.inner.settings.clone(), SdkTimeouts { connect, read })
+        Self::build(
+            self.inner.settings.clone(),
+            SdkTimeouts { connect, read },
+            self.inner.egress.clone(),
+        )
     }
 
-    fn build(settings: BedrockSettings, timeouts: SdkTimeouts) -> Self {
+    fn build(settings: BedrockSettings, timeouts: SdkTimeouts, egress: EgressPolicy) -> Self {
         Self {
             inner: Arc::new(Inner {
                 settings,
                 timeouts,
+                http: http_client(&egress),
+                egress,
                 sdk: OnceCell::new(),
                 clients: Mutex::new(HashMap::new()),
             }),
@@ -145,7 +170,9 @@ impl BedrockProvider {
         if let Some(client) = clients.get(url) {
             return client.clone();
         }
-        let mut config = aws_sdk_bedrockruntime::config::Builder::from(sdk);
+        let mut config = aws_sdk_bedrockruntime::config::Builder::from(sdk)
+            .http_client(self.inner.http.clone())
+            .interceptor(EndpointCheck(self.inner.egress.clone()));
         if !url.is_empty() {
             config = config.endpoint_url(url);
         }

@@ -214,12 +214,10 @@ impl OpenAiClient {
                 message,
             });
         }
-        self.scrub(Error::from_status(
-            self.upstream.as_ref(),
-            status,
-            message,
-            wait,
-        ))
+        self.scrub(
+            Error::from_status(self.upstream.as_ref(), status, message, wait)
+                .with_upstream_code(info.code.as_deref()),
+        )
     }
 
     /// `err` without the endpoint's key in its text.

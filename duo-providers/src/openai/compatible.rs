@@ -126,6 +126,7 @@ impl LanguageModel for OpenAiCompatibleModel {
                 served.join(", ")
             ),
             retry_after: None,
+            code: Some("model_not_found".into()),
         })
     }
 }
