@@ -345,7 +345,7 @@ SETTINGS (TOML key = environment variable [default]):
     providers.http.pool_max_idle_per_host  AIGW_PROVIDERS__HTTP__POOL_MAX_IDLE_PER_HOST [64]
     providers.http.tcp_keepalive           AIGW_PROVIDERS__HTTP__TCP_KEEPALIVE          [60s]
     providers.http.user_agent              AIGW_PROVIDERS__HTTP__USER_AGENT             [duo-gateway/<version>]
-    providers.http.ca_bundle               AIGW_PROVIDERS__HTTP__CA_BUNDLE              [unset] extra root CAs (PEM)
+    providers.http.ca_bundle               AIGW_PROVIDERS__HTTP__CA_BUNDLE              [unset] extra root CAs (PEM), models and GitLab
     providers.http.max_response_bytes      AIGW_PROVIDERS__HTTP__MAX_RESPONSE_BYTES     [16777216] largest non-streamed answer
     providers.http.max_event_bytes         AIGW_PROVIDERS__HTTP__MAX_EVENT_BYTES        [1048576] largest SSE event of a stream
     providers.openai.placeholder_key       AIGW_PROVIDERS__OPENAI__PLACEHOLDER_KEY      [dummy_key] sent when a model has no key

@@ -69,14 +69,17 @@ impl AppState {
         let allow_link_local =
             config.custom_models.allow_link_local_endpoints || providers.egress.allows_link_local();
         providers.egress = providers.egress.allow_link_local(allow_link_local);
-        // The OIDC fetches go through the same egress policy as the model calls.
-        let http = providers
-            .egress
-            .client_builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .map_err(|e| StartError::Http(e.to_string()))?;
+        // The OIDC fetches go through the same client settings as the model calls: the egress
+        // policy, and the operator's CA bundle (a GitLab instance with an internal CA). Each
+        // fetch carries its own timeout (the JWKS fetch timeout).
+        let http = duo_providers::HttpClient::new(
+            &providers.http,
+            std::time::Duration::from_secs(10),
+            &providers.egress,
+        )
+        .map_err(|e| StartError::Http(e.to_string()))?
+        .inner()
+        .clone();
         let auth = Arc::new(Authenticator::new(&config.auth_config(), http)?);
         let models = Registry::new(providers);
         let openai_api = crate::openai_api::OpenAiApi::from_config(&config.openai_api)?;

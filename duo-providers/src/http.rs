@@ -49,12 +49,22 @@ impl HttpClient {
                     path.display()
                 ))
             })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                Error::Config(format!(
-                    "http.ca_bundle {} holds no valid PEM certificates: {e}",
-                    path.display()
-                ))
-            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| e.to_string())
+                .and_then(|certs| {
+                    // a file with no PEM block at all parses as an empty bundle
+                    if certs.is_empty() {
+                        Err("no CERTIFICATE block found".to_owned())
+                    } else {
+                        Ok(certs)
+                    }
+                })
+                .map_err(|e| {
+                    Error::Config(format!(
+                        "http.ca_bundle {} holds no valid PEM certificates: {e}",
+                        path.display()
+                    ))
+                })?;
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
             }

@@ -12,3 +12,4 @@ pub mod bedrock;
 pub mod dns;
 pub mod oidc;
 pub mod openai;
+pub mod tls;

@@ -15,7 +15,6 @@
 //! # }
 //! ```
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -126,21 +125,31 @@ impl Shared {
 /// An OIDC issuer on `127.0.0.1:<random>`: `/.well-known/openid-configuration` and the JWKS at
 /// [`JWKS_PATH`], counting fetches; stopped when dropped.
 pub struct FakeOidc {
-    addr: SocketAddr,
     shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl FakeOidc {
     /// Starts the server with the first test key published and current.
-    #[allow(clippy::expect_used)] // a test kit that cannot bind loopback cannot run any test
     pub async fn start() -> Self {
+        Self::start_on(None).await
+    }
+
+    /// [`start`](Self::start), serving HTTPS with `ca`'s server certificate: the issuer URL
+    /// says `https`, and a client trusts it only with the CA's PEM.
+    pub async fn start_tls(ca: &crate::tls::TestCa) -> Self {
+        Self::start_on(Some(ca)).await
+    }
+
+    #[allow(clippy::expect_used)] // a test kit that cannot bind loopback cannot run any test
+    async fn start_on(tls: Option<&crate::tls::TestCa>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port for FakeOidc");
         let addr = listener.local_addr().expect("local address of FakeOidc");
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let shared = Arc::new(Shared {
-            issuer: format!("http://{addr}"),
+            issuer: format!("{scheme}://{addr}"),
             all: [TestKey::load(&KEY_1), TestKey::load(&KEY_2)],
             stranger: TestKey::load(&STRANGER),
             keys: Mutex::new(Keys {
@@ -162,15 +171,24 @@ impl FakeOidc {
             )
             .route(JWKS_PATH, get(endpoints::jwks))
             .with_state(Arc::clone(&shared));
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Self { addr, shared, task }
+        let task = match tls {
+            Some(ca) => {
+                let listener = ca.listener(listener);
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, app).await;
+                })
+            }
+            None => tokio::spawn(async move {
+                let _ = axum::serve(listener, app).await;
+            }),
+        };
+        Self { shared, task }
     }
 
-    /// The issuer URL (`http://127.0.0.1:<port>`): what `AIGW_GITLAB_URL` is set to.
+    /// The issuer URL (`http://127.0.0.1:<port>`, `https` when started with TLS): what
+    /// `AIGW_GITLAB_URL` is set to.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.shared.issuer.clone()
     }
 
     /// The JWKS URL the discovery document names.

@@ -59,6 +59,7 @@ use server::{State, lock};
 #[derive(Debug)]
 pub struct FakeOpenAi {
     addr: SocketAddr,
+    scheme: &'static str,
     state: Arc<State>,
     task: JoinHandle<()>,
 }
@@ -68,43 +69,55 @@ impl FakeOpenAi {
     ///
     /// # Panics
     /// If no loopback port can be bound (a broken test machine).
-    #[allow(clippy::expect_used)]
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a loopback port for the fake upstream");
-        let addr = listener
-            .local_addr()
-            .expect("read the fake upstream's address");
+        let (tcp, addr) = bind().await;
         let state = Arc::new(State::new());
         let counter = Arc::clone(&state);
-        let listener = listener.tap_io(move |tcp| {
+        let listener = tcp.tap_io(move |tcp| {
             counter.connections.fetch_add(1, Ordering::SeqCst);
             let _ = tcp.set_nodelay(true);
         });
-        let app = Router::new()
-            .fallback(server::handle)
-            .with_state(Arc::clone(&state));
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await;
+        let task = serve(listener, &state);
+        Self {
+            addr,
+            scheme: "http",
+            state,
+            task,
+        }
+    }
+
+    /// Starts the fake serving HTTPS with `ca`'s server certificate: clients trust it only
+    /// with the CA's PEM. [`url`](Self::url) and [`azure_url`](Self::azure_url) say `https`;
+    /// [`connections`](Self::connections) counts completed handshakes.
+    ///
+    /// # Panics
+    /// If no loopback port can be bound (a broken test machine).
+    pub async fn start_tls(ca: &crate::tls::TestCa) -> Self {
+        let (tcp, addr) = bind().await;
+        let state = Arc::new(State::new());
+        let counter = Arc::clone(&state);
+        let listener = ca.listener(tcp).tap_io(move |_| {
+            counter.connections.fetch_add(1, Ordering::SeqCst);
         });
-        Self { addr, state, task }
+        let task = serve(listener, &state);
+        Self {
+            addr,
+            scheme: "https",
+            state,
+            task,
+        }
     }
 
     /// The vLLM / OpenAI base URL, `http://127.0.0.1:PORT/v1` (no trailing `/`).
     #[must_use]
     pub fn url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        format!("{}://{}/v1", self.scheme, self.addr)
     }
 
     /// The Azure resource URL, `http://127.0.0.1:PORT` (deployments live under `/openai/...`).
     #[must_use]
     pub fn azure_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The socket address the fake listens on.
@@ -172,6 +185,34 @@ impl FakeOpenAi {
     pub fn connections(&self) -> usize {
         self.state.connections.load(Ordering::SeqCst)
     }
+}
+
+#[allow(clippy::expect_used)] // a test kit that cannot bind loopback cannot run any test
+async fn bind() -> (TcpListener, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port for the fake upstream");
+    let addr = listener
+        .local_addr()
+        .expect("read the fake upstream's address");
+    (listener, addr)
+}
+
+fn serve<L, F>(listener: axum::serve::TapIo<L, F>, state: &Arc<State>) -> JoinHandle<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    F: FnMut(&mut L::Io) + Send + 'static,
+{
+    let app = Router::new()
+        .fallback(server::handle)
+        .with_state(Arc::clone(state));
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    })
 }
 
 impl Drop for FakeOpenAi {

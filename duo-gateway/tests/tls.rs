@@ -1,0 +1,99 @@
+//! A GitLab instance and a model server behind TLS with an internal CA, over real loopback TLS:
+//! the gateway trusts both through `providers.http.ca_bundle` and neither without it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use duo_testkit::oidc::FakeOidc;
+use duo_testkit::openai::{FakeOpenAi, Reply};
+use duo_testkit::tls::TestCa;
+use serde_json::{Value, json};
+use support::{authed_config, client, completion_body, gitlab_request, start};
+
+async fn complete(gw: &support::TestGateway, token: &str, model_url: &str) -> (u16, Value) {
+    let body = completion_body("codestral", model_url, "custom_openai/codestral");
+    let res = gitlab_request(client().post(gw.url("/v2/code/completions")), token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn the_instances_keys_and_the_model_are_fetched_over_tls_trusted_by_the_ca_bundle() {
+    let ca = TestCa::new();
+    let oidc = FakeOidc::start_tls(&ca).await;
+    let model = FakeOpenAi::start_tls(&ca).await;
+    model.set_default(Reply::answer("return a + b"));
+    assert!(oidc.url().starts_with("https://"), "{}", oidc.url());
+    let dir = tempfile::tempdir().unwrap();
+
+    let mut trusted = authed_config(&oidc).await;
+    trusted.providers.http.ca_bundle = Some(ca.write_bundle(dir.path()).unwrap());
+    let gw = start(trusted).await;
+    let token = oidc.token(&["complete_code"]);
+    let (status, body) = complete(&gw, &token, &model.url()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["choices"][0]["text"], "return a + b", "{body}");
+    assert_eq!(oidc.jwks_fetches(), 1);
+    assert_eq!(model.request_count(), 1);
+}
+
+#[tokio::test]
+async fn without_the_ca_bundle_the_instance_is_not_trusted_and_the_token_is_refused() {
+    let ca = TestCa::new();
+    let oidc = FakeOidc::start_tls(&ca).await;
+    let model = FakeOpenAi::start_tls(&ca).await;
+    let gw = start(authed_config(&oidc).await).await;
+    let token = oidc.token(&["complete_code"]);
+    let (status, body) = complete(&gw, &token, &model.url()).await;
+    assert_eq!(
+        (status, body),
+        (401, json!({"error": "Forbidden by auth provider"}))
+    );
+    assert_eq!(oidc.jwks_fetches(), 0, "no handshake, so no fetch");
+    assert_eq!(model.request_count(), 0);
+}
+
+#[test]
+fn check_config_refuses_an_unreadable_or_empty_ca_bundle_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let missing = dir.path().join("missing.pem");
+    let run = |bundle: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_duo-gateway"))
+            .arg("check-config")
+            .env_clear()
+            .env("AIGW_PROVIDERS__HTTP__CA_BUNDLE", bundle)
+            .output()
+            .unwrap()
+    };
+    let out = run(&missing);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot read http.ca_bundle {}", missing.display())),
+        "{stderr}"
+    );
+    let out = run(&empty);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("http.ca_bundle {} holds no", empty.display())),
+        "{stderr}"
+    );
+    let ca = TestCa::new();
+    let good = ca.write_bundle(dir.path()).unwrap();
+    let out = run(&good);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
