@@ -14,22 +14,40 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
     deserializer.deserialize_any(DurationVisitor)
 }
 
+/// The longest duration a setting takes: 366 days. Longer ones are refused when parsed, so no
+/// deadline computed from a setting can overflow (`Instant + Duration` panics on overflow).
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
 /// Parses `text` as a humantime duration or a number of seconds.
 pub(crate) fn parse(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if let Ok(secs) = text.parse::<f64>() {
         return from_secs(secs);
     }
-    humantime::parse_duration(text).map_err(|e| {
-        format!(
-            "invalid duration '{text}': {e} (write e.g. \"30s\", \"200ms\" or a number of seconds)"
-        )
-    })
+    humantime::parse_duration(text)
+        .map_err(|e| {
+            format!(
+                "invalid duration '{text}': {e} (write e.g. \"30s\", \"200ms\" or a number of seconds)"
+            )
+        })
+        .and_then(capped)
 }
 
 fn from_secs(secs: f64) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs)
         .map_err(|_| format!("invalid duration {secs}: must be a non-negative number of seconds"))
+        .and_then(capped)
+}
+
+fn capped(d: Duration) -> Result<Duration, String> {
+    if d > MAX_DURATION {
+        Err(format!(
+            "invalid duration {}: at most 366 days",
+            humantime::format_duration(d)
+        ))
+    } else {
+        Ok(d)
+    }
 }
 
 struct DurationVisitor;
@@ -46,13 +64,13 @@ impl Visitor<'_> for DurationVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
-        Ok(Duration::from_secs(v))
+        capped(Duration::from_secs(v)).map_err(E::custom)
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
         u64::try_from(v)
-            .map(Duration::from_secs)
             .map_err(|_| E::custom(format!("invalid duration {v}: must not be negative")))
+            .and_then(|v| self.visit_u64(v))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
@@ -72,6 +90,15 @@ mod tests {
         assert_eq!(parse(" 5 "), Ok(Duration::from_secs(5)));
         assert_eq!(parse("0.25"), Ok(Duration::from_millis(250)));
         assert!(parse("-1").unwrap_err().contains("non-negative"));
+        assert_eq!(parse("366d"), Ok(MAX_DURATION));
+        for absurd in ["1e18", "367d", "100000000y"] {
+            let err = parse(absurd).unwrap_err();
+            assert!(
+                err.contains("at most 366 days") || err.contains("invalid duration"),
+                "{absurd}: {err}"
+            );
+        }
+        assert!(parse("1e18").unwrap_err().contains("at most 366 days"));
         assert!(
             parse("soon")
                 .unwrap_err()

@@ -274,3 +274,24 @@ async fn probe_is_limited_by_the_first_byte_timeout() {
     fake.set_models(["m"]);
     m.probe().await.unwrap();
 }
+
+#[tokio::test]
+async fn limits_too_large_for_a_deadline_mean_no_deadline_not_a_panic() {
+    let fake = FakeOpenAi::start().await;
+    fake.set_default(Reply::stream("a b c").chunks(3));
+    let m = resilient(
+        &fake,
+        ResilienceConfig {
+            first_byte_timeout: Duration::MAX,
+            idle_timeout: Duration::MAX,
+            total_timeout: Duration::MAX,
+            ..fast_retries()
+        },
+    );
+    let (events, error) = drain(&m, &chat("x")).await.unwrap();
+    assert_eq!(
+        (text(&events), deltas(&events), error),
+        ("a b c".into(), 3, None)
+    );
+    assert_eq!(m.generate(&completion("x")).await.unwrap().text, "a b c");
+}

@@ -197,7 +197,7 @@ impl<M: LanguageModel> Resilient<M> {
             }
             wait = wait.max(asked);
         }
-        if deadline.is_some_and(|d| Instant::now() + wait >= d) {
+        if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|at| at >= d)) {
             return None;
         }
         Some(wait)
@@ -209,7 +209,9 @@ impl<M: LanguageModel> Resilient<M> {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        let deadline = total.map(|t| Instant::now() + t);
+        // `checked_add`: a `ResilienceConfig` built in code may hold any duration; one too
+        // large for a deadline means none
+        let deadline = total.and_then(|t| Instant::now().checked_add(t));
         let retrying = attempt
             .retry(self.config.backoff().build())
             .sleep(tokio::time::sleep)
@@ -249,7 +251,7 @@ impl<M: LanguageModel> LanguageModel for Resilient<M> {
             first,
             rest,
             limit(self.config.idle_timeout),
-            total.map(|t| (t, started + t)),
+            total.and_then(|t| started.checked_add(t).map(|at| (t, at))),
             Arc::clone(&self.upstream),
         )))
     }

@@ -65,7 +65,9 @@ impl Timed {
             Ok(_) => {}
         }
         if let Some((d, sleep)) = &mut self.idle {
-            sleep.as_mut().reset(Instant::now() + *d);
+            if let Some(at) = Instant::now().checked_add(*d) {
+                sleep.as_mut().reset(at);
+            }
         }
         Poll::Ready(Some(item))
     }
