@@ -64,10 +64,10 @@ impl Timed {
             Ok(StreamEvent::Finish { .. }) => self.finished = true,
             Ok(_) => {}
         }
-        if let Some((d, sleep)) = &mut self.idle {
-            if let Some(at) = Instant::now().checked_add(*d) {
-                sleep.as_mut().reset(at);
-            }
+        if let Some((d, sleep)) = &mut self.idle
+            && let Some(at) = Instant::now().checked_add(*d)
+        {
+            sleep.as_mut().reset(at);
         }
         Poll::Ready(Some(item))
     }
