@@ -184,6 +184,28 @@ impl BedrockProvider {
     }
 }
 
+/// What the fuzz targets need of the provider: its own SDK configuration, with another HTTP
+/// client (see `crate::fuzzing`).
+#[cfg(fuzzing)]
+impl BedrockProvider {
+    /// The SDK configuration [`BedrockProvider::model`] would load for `settings`.
+    pub(crate) async fn sdk_config(settings: &BedrockSettings) -> Result<SdkConfig, Error> {
+        let keys = settings.static_keys()?;
+        let timeouts = SdkTimeouts {
+            connect: DEFAULT_CONNECT_TIMEOUT,
+            read: DEFAULT_READ_TIMEOUT,
+        };
+        Ok(load_sdk_config(settings, keys, timeouts).await)
+    }
+
+    /// A provider that uses `sdk` instead of loading its own.
+    pub(crate) fn with_sdk_config(settings: BedrockSettings, sdk: SdkConfig) -> Self {
+        let provider = Self::new(settings);
+        let _ = provider.inner.sdk.set(sdk);
+        provider
+    }
+}
+
 fn check_url(url: &str) -> Result<&str, String> {
     let url = url.trim().trim_end_matches('/');
     let rest = url
