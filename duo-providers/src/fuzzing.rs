@@ -78,13 +78,15 @@ impl LanguageModel for StandIn {
 
 #[cfg(feature = "bedrock")]
 mod bedrock {
-    use aws_sdk_bedrockruntime::config::HttpClient;
+    use aws_sdk_bedrockruntime::config::{HttpClient, SharedHttpClient};
     use duo_core::{Error, ModelEndpoint, ModelFamily, ModelIdentifier, Secret};
 
     use crate::bedrock::{BedrockModel, BedrockProvider, BedrockSettings};
 
-    /// The model `bedrock/<model_id>` in region `us-east-1` with static (fake) keys, its SDK
-    /// configuration loaded as the provider loads it, then given `http` as its HTTP client.
+    /// The model `bedrock/<model_id>` in region `us-east-1` with static (fake) keys, built as
+    /// [`BedrockProvider::model`] builds it (SDK configuration, egress check of the endpoint URL
+    /// before signing), except that its service client sends requests to `http` instead of the
+    /// egress policy's client.
     ///
     /// # Errors
     /// As [`BedrockProvider::model`].
@@ -98,12 +100,8 @@ mod bedrock {
             secret_access_key: Some(Secret::new("fuzz-secret")),
             ..BedrockSettings::default()
         };
-        let sdk = BedrockProvider::sdk_config(&settings)
-            .await?
-            .into_builder()
-            .http_client(http)
-            .build();
-        let provider = BedrockProvider::with_sdk_config(settings, sdk);
+        let provider =
+            BedrockProvider::with_http_client(settings, SharedHttpClient::new(http)).await?;
         let identifier = ModelIdentifier::parse(&format!("bedrock/{model_id}"))?;
         provider
             .model(&ModelEndpoint::new(identifier, ModelFamily::Mistral))

@@ -184,25 +184,34 @@ impl BedrockProvider {
     }
 }
 
-/// What the fuzz targets need of the provider: its own SDK configuration, with another HTTP
-/// client (see `crate::fuzzing`).
+/// What the fuzz targets need of the provider: its own SDK configuration, and another service
+/// HTTP client in place of the egress policy's (see `crate::fuzzing`).
 #[cfg(fuzzing)]
 impl BedrockProvider {
-    /// The SDK configuration [`BedrockProvider::model`] would load for `settings`.
-    pub(crate) async fn sdk_config(settings: &BedrockSettings) -> Result<SdkConfig, Error> {
-        let keys = settings.static_keys()?;
+    /// A provider for `settings` whose service clients send their requests to `http`; the SDK
+    /// configuration is loaded as [`model`](Self::model) loads it (with the default timeouts).
+    pub(crate) async fn with_http_client(
+        settings: BedrockSettings,
+        http: SharedHttpClient,
+    ) -> Result<Self, Error> {
         let timeouts = SdkTimeouts {
             connect: DEFAULT_CONNECT_TIMEOUT,
             read: DEFAULT_READ_TIMEOUT,
         };
-        Ok(load_sdk_config(settings, keys, timeouts).await)
-    }
-
-    /// A provider that uses `sdk` instead of loading its own.
-    pub(crate) fn with_sdk_config(settings: BedrockSettings, sdk: SdkConfig) -> Self {
-        let provider = Self::new(settings);
+        let sdk = load_sdk_config(&settings, settings.static_keys()?, timeouts).await;
+        let egress = EgressPolicy::default();
+        let provider = Self {
+            inner: Arc::new(Inner {
+                settings,
+                timeouts,
+                http,
+                egress,
+                sdk: OnceCell::new(),
+                clients: Mutex::new(HashMap::new()),
+            }),
+        };
         let _ = provider.inner.sdk.set(sdk);
-        provider
+        Ok(provider)
     }
 }
 
