@@ -26,6 +26,9 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod limits;
 pub mod model_selection;
 pub mod openai_api;

@@ -61,6 +61,9 @@ mod bounded;
 mod config;
 mod duration;
 pub mod egress;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 #[cfg(any(feature = "vllm", feature = "azure"))]
 pub mod openai;

@@ -1,5 +1,8 @@
 //! Wire format of the JWT claims the gateway reads and writes (serde structs only).
 
+use std::collections::HashMap;
+
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// The claims of an incoming token that the gateway uses. Unknown claims are ignored.
@@ -23,7 +26,16 @@ pub(crate) struct TokenClaims {
     /// The instance's unique id (self-managed).
     #[serde(deserialize_with = "lenient_string")]
     pub(crate) gitlab_instance_uid: Option<String>,
+    /// The claims the gateway does not read (see [`OtherClaims`]).
+    #[serde(flatten)]
+    _other: OtherClaims,
 }
+
+/// The claims a struct does not read. Flattened into it, this also makes serde read the struct
+/// from a JSON object only, as a claims set is (RFC 7519 §4): a derived struct alone would take
+/// an array too, by position, and [`IssuerOnly`] would then read another claim (the first) as
+/// the issuer that picks the key source.
+pub(crate) type OtherClaims = HashMap<String, IgnoredAny>;
 
 /// Only the issuer, read before verification to pick the key source.
 #[derive(Debug, Default, Deserialize)]
@@ -32,6 +44,9 @@ pub(crate) struct IssuerOnly {
     /// Issuer.
     #[serde(deserialize_with = "lenient_string")]
     pub(crate) iss: Option<String>,
+    /// The other claims (see [`OtherClaims`]).
+    #[serde(flatten)]
+    _other: OtherClaims,
 }
 
 /// The claims of a token the gateway signs (`/v1/code/user_access_token`).
@@ -88,6 +103,32 @@ mod tests {
         assert_eq!(c.scopes, vec!["complete_code"]);
         let c: TokenClaims = serde_json::from_str("{}").unwrap();
         assert!(c.scopes.is_empty() && c.iss.is_none());
+    }
+
+    /// Found by the `jwt` fuzz target: the claims `[7]` were read by position, as `sub` by
+    /// `TokenClaims` and as `iss` by `IssuerOnly` (which picks the key source).
+    #[test]
+    fn claims_must_be_a_json_object() {
+        let err = serde_json::from_str::<TokenClaims>("[7]").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid type: sequence, expected struct TokenClaims at line 1 column 0"
+        );
+        let err = serde_json::from_str::<IssuerOnly>(r#"["gitlab-ai-gateway"]"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid type: sequence, expected struct IssuerOnly at line 1 column 0"
+        );
+        for claims in ["[]", "7", "null", r#""iss""#] {
+            let err = serde_json::from_str::<TokenClaims>(claims).unwrap_err();
+            assert!(
+                err.to_string().contains("expected struct TokenClaims"),
+                "{claims}: {err}"
+            );
+        }
+        // Objects read as before, other claims ignored.
+        let c: IssuerOnly = serde_json::from_str(r#"{"iss":"x","sub":"y","n":[1]}"#).unwrap();
+        assert_eq!(c.iss.as_deref(), Some("x"));
     }
 
     #[test]

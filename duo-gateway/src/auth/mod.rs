@@ -25,6 +25,31 @@ mod jws_header;
 mod local_keys;
 mod middleware;
 
+/// The parsing behind [`crate::fuzzing`]'s JWT helpers.
+#[cfg(fuzzing)]
+pub(crate) mod fuzzing {
+    use super::claims::{IssuerOnly, TokenClaims};
+
+    /// See [`crate::fuzzing::jws_header_refusal`].
+    pub(crate) fn jws_header_refusal(token: &str) -> Option<String> {
+        super::jws_header::check_header(token)
+            .err()
+            .map(|why| format!("{why:?}"))
+    }
+
+    /// See [`crate::fuzzing::token_claims`].
+    pub(crate) fn token_claims(json: &[u8]) -> Result<(Option<String>, usize), String> {
+        let claims: TokenClaims = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+        Ok((claims.iss, claims.scopes.len()))
+    }
+
+    /// See [`crate::fuzzing::peeked_issuer`].
+    pub(crate) fn peeked_issuer(json: &[u8]) -> Result<Option<String>, String> {
+        let peeked: IssuerOnly = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+        Ok(peeked.iss)
+    }
+}
+
 pub use authenticator::{
     AUTHENTICATION_TYPE_HEADER, Authenticator, BYPASS_HEADER, GLOBAL_USER_ID_HEADER,
     INSTANCE_ID_HEADER, REALM_HEADER,

@@ -27,6 +27,8 @@ use axum::routing::{get, post};
 pub use config::{ClientKeyEntry, OpenAiApiConfig, OpenAiModelConfig};
 pub use error::OpenAiError;
 pub use keys::ClientName;
+#[cfg(fuzzing)]
+pub(crate) use routes::{chat_completions, completions};
 
 use crate::config::ConfigError;
 use crate::state::AppState;

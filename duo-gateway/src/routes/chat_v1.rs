@@ -58,6 +58,12 @@ const INVOKABLES: &[(&str, UnitPrimitive, Feature)] = &[
     ("agent", UnitPrimitive::DuoChat, Feature::DuoChat),
 ];
 
+/// The invokables' names (for the fuzz targets).
+#[cfg(fuzzing)]
+pub(crate) fn invokables() -> impl Iterator<Item = &'static str> {
+    INVOKABLES.iter().map(|(name, ..)| *name)
+}
+
 /// GitLab's defaults for this route.
 const DEFAULT_TEMPERATURE: f32 = 0.2;
 const DEFAULT_TOP_P: f32 = 0.95;

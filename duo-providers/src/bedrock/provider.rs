@@ -184,6 +184,37 @@ impl BedrockProvider {
     }
 }
 
+/// What the fuzz targets need of the provider: its own SDK configuration, and another service
+/// HTTP client in place of the egress policy's (see `crate::fuzzing`).
+#[cfg(fuzzing)]
+impl BedrockProvider {
+    /// A provider for `settings` whose service clients send their requests to `http`; the SDK
+    /// configuration is loaded as [`model`](Self::model) loads it (with the default timeouts).
+    pub(crate) async fn with_http_client(
+        settings: BedrockSettings,
+        http: SharedHttpClient,
+    ) -> Result<Self, Error> {
+        let timeouts = SdkTimeouts {
+            connect: DEFAULT_CONNECT_TIMEOUT,
+            read: DEFAULT_READ_TIMEOUT,
+        };
+        let sdk = load_sdk_config(&settings, settings.static_keys()?, timeouts).await;
+        let egress = EgressPolicy::default();
+        let provider = Self {
+            inner: Arc::new(Inner {
+                settings,
+                timeouts,
+                http,
+                egress,
+                sdk: OnceCell::new(),
+                clients: Mutex::new(HashMap::new()),
+            }),
+        };
+        let _ = provider.inner.sdk.set(sdk);
+        Ok(provider)
+    }
+}
+
 fn check_url(url: &str) -> Result<&str, String> {
     let url = url.trim().trim_end_matches('/');
     let rest = url

@@ -1,0 +1,83 @@
+//! The OpenAI-style SSE decoder (`duo_providers::openai::decode_sse_limited`, as vLLM, OpenAI and
+//! Azure answers are read) on arbitrary bodies.
+//!
+//! Input: two bytes of split point, one byte of event limit, then the body. Checks:
+//! - the body cut at the split point, or into chunks of every size up to 7 bytes, decodes to
+//!   exactly the events and errors of the body in one piece (the decoder's contract: events and
+//!   UTF-8 split across reads are reassembled);
+//! - under a small event limit the events are those of the unlimited decoding, possibly cut short
+//!   by one `ResponseTooLarge` error, and nothing follows it.
+#![no_main]
+
+use bytes::Bytes;
+use duo_core::{Error, StreamEvent};
+use duo_providers::openai::{DEFAULT_MAX_EVENT_BYTES, decode_sse_limited};
+use futures::StreamExt;
+use libfuzzer_sys::fuzz_target;
+
+type Events = Vec<Result<StreamEvent, Error>>;
+
+fn decode(chunks: Vec<Bytes>, limit: usize) -> Events {
+    let body = futures::stream::iter(chunks.into_iter().map(Ok::<_, std::io::Error>));
+    futures::executor::block_on(decode_sse_limited(body, "fuzz".into(), limit).collect())
+}
+
+fn check_limited(limited: &Events, whole: &Events, limit: usize) {
+    if limited == whole {
+        return;
+    }
+    let (last, before) = limited
+        .split_last()
+        .expect("a limited decoding yields something");
+    assert!(
+        matches!(last, Err(Error::ResponseTooLarge { limit: l, .. }) if *l == limit),
+        "a limited decoding differs only by ending in ResponseTooLarge: {limited:?} vs {whole:?}"
+    );
+    assert!(
+        whole.starts_with(before),
+        "the events before ResponseTooLarge are the unlimited ones: {limited:?} vs {whole:?}"
+    );
+}
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 3 {
+        return;
+    }
+    let split = usize::from(u16::from_le_bytes([data[0], data[1]]));
+    let limit = 1 + usize::from(data[2]) * 4;
+    let body = Bytes::copy_from_slice(&data[3..]);
+    let split = split % (body.len() + 1);
+
+    let whole = decode(vec![body.clone()], DEFAULT_MAX_EVENT_BYTES);
+    assert!(
+        !whole.is_empty(),
+        "a body always yields a finish or an error"
+    );
+    assert!(
+        whole[..whole.len() - 1].iter().all(Result::is_ok),
+        "nothing follows an error: {whole:?}"
+    );
+    assert!(
+        whole[..whole.len() - 1]
+            .iter()
+            .all(|e| matches!(e, Ok(StreamEvent::Delta(_)))),
+        "only the last event may be a finish: {whole:?}"
+    );
+
+    let halves = vec![body.slice(..split), body.slice(split..)];
+    assert_eq!(
+        decode(halves.clone(), DEFAULT_MAX_EVENT_BYTES),
+        whole,
+        "split at {split}"
+    );
+    let size = 1 + split % 7;
+    let pieces: Vec<Bytes> = body.chunks(size).map(Bytes::copy_from_slice).collect();
+    assert_eq!(
+        decode(pieces, DEFAULT_MAX_EVENT_BYTES),
+        whole,
+        "chunks of {size}"
+    );
+
+    check_limited(&decode(vec![body.clone()], limit), &whole, limit);
+    check_limited(&decode(halves, limit), &whole, limit);
+});
