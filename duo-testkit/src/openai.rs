@@ -17,8 +17,11 @@
 //! the key get the flavour's 401 (neither consumes a scripted reply).
 //!
 //! Every request is recorded ([`FakeOpenAi::requests`]) with method, path, query, headers, JSON
-//! body, peer address and arrival time; [`FakeOpenAi::connections`] counts accepted TCP
-//! connections, so tests can prove that a client pools them.
+//! body, peer address and arrival time (unless [`FakeOpenAi::record_requests`] turned that off);
+//! [`FakeOpenAi::connections`] counts accepted TCP connections, so tests can prove that a client
+//! pools them, [`FakeOpenAi::open_connections`] those open now, and [`FakeOpenAi::stream_stats`]
+//! the streamed bodies open, finished and cancelled, so tests can prove that a client's
+//! disconnect reached the upstream.
 //!
 //! ```
 //! use std::time::Duration;
@@ -36,6 +39,7 @@
 //! # }
 //! ```
 
+mod counted;
 mod record;
 mod render;
 mod reply;
@@ -46,10 +50,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::Router;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use counted::StreamStats;
 pub use record::RecordedRequest;
 pub use reply::Reply;
 
@@ -72,11 +76,12 @@ impl FakeOpenAi {
     pub async fn start() -> Self {
         let (tcp, addr) = bind().await;
         let state = Arc::new(State::new());
-        let counter = Arc::clone(&state);
-        let listener = tcp.tap_io(move |tcp| {
-            counter.connections.fetch_add(1, Ordering::SeqCst);
-            let _ = tcp.set_nodelay(true);
-        });
+        let listener = counted::CountingListener {
+            inner: tcp,
+            counters: Arc::clone(&state.counters),
+        };
+        // `TapIo` carries the peer address to `ConnectInfo`; the counting listener sets nodelay.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |_| {});
         let task = serve(listener, &state);
         Self {
             addr,
@@ -88,16 +93,17 @@ impl FakeOpenAi {
 
     /// Starts the fake serving HTTPS with `ca`'s server certificate: clients trust it only
     /// with the CA's PEM. [`url`](Self::url) and [`azure_url`](Self::azure_url) say `https`;
-    /// [`connections`](Self::connections) counts completed handshakes.
+    /// [`connections`](Self::connections) counts completed handshakes (open connections are
+    /// not counted over TLS).
     ///
     /// # Panics
     /// If no loopback port can be bound (a broken test machine).
     pub async fn start_tls(ca: &crate::tls::TestCa) -> Self {
         let (tcp, addr) = bind().await;
         let state = Arc::new(State::new());
-        let counter = Arc::clone(&state);
-        let listener = ca.listener(tcp).tap_io(move |_| {
-            counter.connections.fetch_add(1, Ordering::SeqCst);
+        let counters = Arc::clone(&state.counters);
+        let listener = axum::serve::ListenerExt::tap_io(ca.listener(tcp), move |_| {
+            counters.accepted.fetch_add(1, Ordering::SeqCst);
         });
         let task = serve(listener, &state);
         Self {
@@ -144,6 +150,19 @@ impl FakeOpenAi {
         self
     }
 
+    /// The reply for requests naming `model` (the body's `model`, or the Azure deployment) when
+    /// the queue is empty, instead of the default.
+    pub fn set_model_default(&self, model: impl Into<String>, reply: Reply) -> &Self {
+        lock(&self.state.model_defaults).insert(model.into(), reply);
+        self
+    }
+
+    /// Whether requests are recorded (initially on); off, a long run keeps no memory per request.
+    pub fn record_requests(&self, on: bool) -> &Self {
+        self.state.record.store(on, Ordering::Relaxed);
+        self
+    }
+
     /// How many scripted replies are still queued.
     #[must_use]
     pub fn pending(&self) -> usize {
@@ -183,7 +202,19 @@ impl FakeOpenAi {
     /// How many TCP connections the fake accepted so far.
     #[must_use]
     pub fn connections(&self) -> usize {
-        self.state.connections.load(Ordering::SeqCst)
+        self.state.counters.accepted.load(Ordering::SeqCst)
+    }
+
+    /// How many TCP connections are open now (accepted and not yet closed by either side).
+    #[must_use]
+    pub fn open_connections(&self) -> usize {
+        self.state.counters.open.load(Ordering::SeqCst)
+    }
+
+    /// The streamed bodies so far: open now, most at once, finished, cancelled.
+    #[must_use]
+    pub fn stream_stats(&self) -> StreamStats {
+        self.state.counters.streams()
     }
 }
 
@@ -220,3 +251,7 @@ impl Drop for FakeOpenAi {
         self.task.abort();
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

@@ -13,23 +13,13 @@
 //! validation, prompt rendering, the upstream call over a pooled connection, response
 //! serialization and the request log line.
 
-use std::error::Error;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use duo_benches::{BoxError, procfs, runtime};
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
-
-type BoxError = Box<dyn Error + Send + Sync>;
-
-fn runtime(name: &str, threads: usize) -> Result<tokio::runtime::Runtime, BoxError> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .thread_name(name)
-        .worker_threads(threads)
-        .enable_all()
-        .build()?)
-}
 
 fn main() -> Result<(), BoxError> {
     let mut args = std::env::args().skip(1);
@@ -94,7 +84,8 @@ fn main() -> Result<(), BoxError> {
         println!("{:<26} {:>12} {:>9}", "c=32 throughput", "req/s", "errors");
         println!("{:<26} {:>12.0} {:>9}", "direct to upstream", dt.0, dt.1);
         println!("{:<26} {:>12.0} {:>9}", "through the gateway", gt.0, gt.1);
-        println!("\nprocess RSS after the run (upstream + gateway + load generator): {} MB", rss_mb());
+        let rss_mb = procfs::rss_kb("self").unwrap_or(0) / 1024;
+        println!("\nprocess RSS after the run (upstream + gateway + load generator): {rss_mb} MB");
         Ok::<(), BoxError>(())
     })?;
     Ok(())
@@ -188,17 +179,4 @@ impl Target {
         let rate = done.load(Ordering::Relaxed) as f64 / secs;
         (rate, errors.load(Ordering::Relaxed))
     }
-}
-
-fn rss_mb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|kb| kb.parse::<u64>().ok())
-            })
-        })
-        .map_or(0, |kb| kb / 1024)
 }

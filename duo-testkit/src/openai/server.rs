@@ -1,8 +1,8 @@
 //! The axum side of the fake: routing, recording, key checks and writing the rendered reply.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -14,6 +14,7 @@ use bytes::Bytes;
 use futures::channel::mpsc;
 use serde_json::{Value, json};
 
+use super::counted::{Counters, TrackedStream};
 use super::record::RecordedRequest;
 use super::render::{Api, Ask, Flavour, Piece, Rendered, render};
 use super::reply::Reply;
@@ -29,8 +30,12 @@ const BODY_LIMIT: usize = 16 * 1024 * 1024;
 pub(crate) struct State {
     pub queue: Mutex<VecDeque<Reply>>,
     pub default: Mutex<Reply>,
+    /// Replies by requested model, used before `default` when the queue is empty.
+    pub model_defaults: Mutex<HashMap<String, Reply>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
-    pub connections: AtomicUsize,
+    /// Whether requests are kept in `requests`.
+    pub record: AtomicBool,
+    pub counters: Arc<Counters>,
     pub models: Mutex<Vec<String>>,
     pub required_key: Mutex<Option<String>>,
 }
@@ -40,8 +45,10 @@ impl State {
         Self {
             queue: Mutex::new(VecDeque::new()),
             default: Mutex::new(Reply::answer("hello world")),
+            model_defaults: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
-            connections: AtomicUsize::new(0),
+            record: AtomicBool::new(true),
+            counters: Arc::new(Counters::default()),
             models: Mutex::new(vec!["fake-model".into()]),
             required_key: Mutex::new(None),
         }
@@ -102,7 +109,9 @@ pub(crate) async fn handle(
         peer,
         received_at,
     };
-    lock(&state.requests).push(recorded.clone());
+    if state.record.load(Ordering::Relaxed) {
+        lock(&state.requests).push(recorded.clone());
+    }
 
     let Some((flavour, api, deployment)) = route(&recorded.method, &recorded.path) else {
         let body = json!({"error": {"message": format!("no route for {} {}", recorded.method, recorded.path), "code": 404}});
@@ -129,9 +138,6 @@ pub(crate) async fn handle(
         }
     }
 
-    let reply = lock(&state.queue)
-        .pop_front()
-        .unwrap_or_else(|| lock(&state.default).clone());
     let model = deployment.unwrap_or_else(|| {
         recorded
             .body
@@ -140,6 +146,10 @@ pub(crate) async fn handle(
             .unwrap_or("fake-model")
             .to_owned()
     });
+    let queued = lock(&state.queue).pop_front();
+    let reply = queued
+        .or_else(|| lock(&state.model_defaults).get(&model).cloned())
+        .unwrap_or_else(|| lock(&state.default).clone());
     let models = lock(&state.models).clone();
     let rendered = render(
         &reply,
@@ -154,7 +164,7 @@ pub(crate) async fn handle(
     if !reply.first_byte_delay.is_zero() {
         tokio::time::sleep(reply.first_byte_delay).await;
     }
-    respond(rendered, &reply)
+    respond(rendered, &reply, Some(&state.counters))
 }
 
 fn simple(status: u16, body: &Value) -> Response {
@@ -163,10 +173,11 @@ fn simple(status: u16, body: &Value) -> Response {
         content_type: "application/json".into(),
         pieces: vec![Piece::Bytes(Bytes::from(body.to_string()))],
     };
-    respond(rendered, &Reply::status(status))
+    respond(rendered, &Reply::status(status), None)
 }
 
-fn respond(rendered: Rendered, reply: &Reply) -> Response {
+/// The response for `rendered`; a body of several pieces is streamed (counted in `counters`).
+fn respond(rendered: Rendered, reply: &Reply, counters: Option<&Arc<Counters>>) -> Response {
     let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = match rendered.pieces.as_slice() {
         [Piece::Bytes(one)] => Body::from(one.clone()),
@@ -193,7 +204,10 @@ fn respond(rendered: Rendered, reply: &Reply) -> Response {
                     }
                 }
             });
-            Body::from_stream(rx)
+            match counters {
+                Some(c) => Body::from_stream(TrackedStream::new(rx, Arc::clone(c))),
+                None => Body::from_stream(rx),
+            }
         }
     };
     let mut response = Response::new(body);
