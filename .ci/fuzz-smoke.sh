@@ -36,6 +36,6 @@ for target in $(cargo fuzz list); do
     echo "fuzz smoke: $target failed; the input is in the log above and in $scratch/$target/artifacts" >&2
     exit 1
   fi
-  grep -E '^stat::number_of_executed_units|^#[0-9]+ +DONE' "$scratch/$target.log" | tail -n 2
+  grep -E '^stat::number_of_executed_units|^#[0-9]+[[:space:]]+DONE' "$scratch/$target.log" | tail -n 2
 done
 echo "fuzz smoke: every target ran ${SECONDS_EACH}s without a crash"
