@@ -14,6 +14,7 @@
 //! - [`StreamEvent`], [`Generation`], [`Usage`], [`FinishReason`]: what it answers.
 //! - [`Error`]: one error enum that says whose fault it is ([`Fault`]) and whether a retry may help.
 //! - [`LanguageModel`]: the object-safe async trait every provider implements.
+//! - [`limits`]: the length limit of every string field of a request body, in one table.
 //!
 //! ```
 //! use duo_core::{ModelEndpoint, ModelFamily, ModelIdentifier, ProviderKind};
@@ -30,6 +31,7 @@ mod error;
 mod family;
 mod feature;
 mod language_model;
+pub mod limits;
 mod prompt;
 mod provider;
 mod secret;
@@ -43,7 +45,7 @@ pub use language_model::LanguageModel;
 pub use prompt::{GenerationParams, Message, ModelRequest, Prompt, Role};
 pub use provider::{ModelIdentifier, ProviderKind};
 pub use secret::{REDACTED, Secret};
-pub use stream::{EventStream, FinishReason, Generation, StreamEvent, Usage};
+pub use stream::{EventStream, FinishReason, Generation, StreamAborted, StreamEvent, Usage};
 
 /// Re-exported so implementors of [`LanguageModel`] use the same macro version.
 pub use async_trait::async_trait;

@@ -5,8 +5,11 @@ use std::fmt;
 use crate::Error;
 
 /// The serving platforms the gateway speaks to.
+///
+/// Deliberately not `#[non_exhaustive]`: every crate matches on it without a catch-all arm, so
+/// a new platform does not compile until each place that must know it (the registry's builder,
+/// the endpoint rules, the prefixes) says what it does with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ProviderKind {
     /// vLLM or any server with OpenAI's `/v1/completions` and `/v1/chat/completions`.
     OpenAiCompatible,
@@ -17,6 +20,9 @@ pub enum ProviderKind {
 }
 
 impl ProviderKind {
+    /// Every platform, in a stable order.
+    pub const ALL: [Self; 3] = [Self::OpenAiCompatible, Self::AzureOpenAi, Self::Bedrock];
+
     /// A short, stable name for logs and metrics labels.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -24,6 +30,17 @@ impl ProviderKind {
             Self::OpenAiCompatible => "openai_compatible",
             Self::AzureOpenAi => "azure_openai",
             Self::Bedrock => "bedrock",
+        }
+    }
+
+    /// Whether the model's endpoint comes from the operator's configuration only, never from a
+    /// request: true for platforms whose calls are signed with the operator's cloud credentials
+    /// (Bedrock's SigV4), which must not be sent to a host a caller names.
+    #[must_use]
+    pub const fn endpoint_from_operator_only(self) -> bool {
+        match self {
+            Self::Bedrock => true,
+            Self::OpenAiCompatible | Self::AzureOpenAi => false,
         }
     }
 
@@ -142,6 +159,32 @@ impl fmt::Display for ModelIdentifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_lists_every_platform_once_with_a_distinct_name() {
+        // `position` is an exhaustive match (a new variant does not compile without an arm);
+        // ALL must then hold each variant once, in that order.
+        let position = |kind: ProviderKind| match kind {
+            ProviderKind::OpenAiCompatible => 0,
+            ProviderKind::AzureOpenAi => 1,
+            ProviderKind::Bedrock => 2,
+        };
+        let positions: Vec<usize> = ProviderKind::ALL.into_iter().map(position).collect();
+        assert_eq!(positions, (0..ProviderKind::ALL.len()).collect::<Vec<_>>());
+        let mut names: Vec<&str> = ProviderKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ProviderKind::ALL.len());
+    }
+
+    #[test]
+    fn only_platforms_signed_with_operator_credentials_refuse_request_endpoints() {
+        let operator_only: Vec<_> = ProviderKind::ALL
+            .into_iter()
+            .filter(|k| k.endpoint_from_operator_only())
+            .collect();
+        assert_eq!(operator_only, [ProviderKind::Bedrock]);
+    }
 
     #[test]
     fn prefixes_pick_the_provider() {

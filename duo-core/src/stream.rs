@@ -205,3 +205,10 @@ mod tests {
         assert_eq!(u.total_tokens(), u32::MAX);
     }
 }
+
+/// The error that ends a streamed HTTP body when the model's stream fails after the response
+/// started: the server aborts the connection instead of finishing the body, so the client can
+/// tell a truncated answer from a complete one. Its message is for the server's log, never sent.
+#[derive(Debug, thiserror::Error)]
+#[error("the upstream stream failed after the response started: {0}")]
+pub struct StreamAborted(pub Error);

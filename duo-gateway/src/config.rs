@@ -14,9 +14,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
-use crate::auth::AuthConfig;
+use duo_auth::AuthConfig;
 
 mod server;
+pub use crate::readiness::{ProbeModel, ReadinessConfig};
 pub use server::ServerConfig;
 
 /// The gateway's whole configuration.
@@ -43,8 +44,9 @@ pub struct Config {
     pub prompts: PromptsConfig,
     /// Readiness probes (`[readiness]`).
     pub readiness: ReadinessConfig,
-    /// The OpenAI-compatible API (`[openai_api]`, `AIGW_OPENAI_API__*`).
-    pub openai_api: crate::openai_api::OpenAiApiConfig,
+    /// The OpenAI-compatible API (`[openai_api]`, `AIGW_OPENAI_API__*`; Cargo feature `openai-api`).
+    #[cfg(feature = "openai-api")]
+    pub openai_api: duo_openai_api::OpenAiApiConfig,
 }
 
 /// `[auth]` switches, named as in GitLab's gateway.
@@ -59,6 +61,15 @@ pub struct AuthSwitches {
     pub bypass_jwt_signature: bool,
     /// The audience tokens must carry (`AIGW_AUTH__AUDIENCE`), `gitlab-ai-gateway` by default.
     pub audience: Option<String>,
+    /// How long fetched OIDC keys are trusted, in seconds (`AIGW_AUTH__JWKS_CACHE_TTL_S`, 86400).
+    pub jwks_cache_ttl_s: Option<u64>,
+    /// Least time between key refetches for unknown `kid`s and between retries after a failure,
+    /// in seconds (`AIGW_AUTH__JWKS_MIN_REFRESH_INTERVAL_S`, 10).
+    pub jwks_min_refresh_interval_s: Option<u64>,
+    /// Timeout of one issuer's key fetch, in seconds (`AIGW_AUTH__JWKS_FETCH_TIMEOUT_S`, 10).
+    pub jwks_fetch_timeout_s: Option<u64>,
+    /// Allowed clock skew for `exp`/`nbf`, in seconds (`AIGW_AUTH__LEEWAY_S`, 30).
+    pub leeway_s: Option<u64>,
 }
 
 /// `[self_signed_jwt]`: RSA private keys (PEM) for tokens the gateway issues.
@@ -93,45 +104,6 @@ pub struct CustomModelsConfig {
 pub struct PromptsConfig {
     /// A directory of definitions that override or add to the built-in ones.
     pub dir: Option<PathBuf>,
-}
-
-/// `[readiness]`: models `/monitoring/ready` probes.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ReadinessConfig {
-    /// The models to probe; none means ready as soon as the process serves.
-    pub models: Vec<ProbeModel>,
-    /// How long a probe result is reused, in seconds.
-    pub cache_s: u64,
-    /// How long one probe may take, in seconds.
-    pub timeout_s: u64,
-}
-
-impl Default for ReadinessConfig {
-    fn default() -> Self {
-        Self {
-            models: Vec::new(),
-            cache_s: 10,
-            timeout_s: 5,
-        }
-    }
-}
-
-/// One model for readiness probes, described as GitLab describes models.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProbeModel {
-    /// `custom_openai/…`, `bedrock/…` or `azure/…`.
-    pub identifier: String,
-    /// The serving endpoint (not needed for Bedrock).
-    #[serde(default)]
-    pub endpoint: Option<String>,
-    /// The model family key, e.g. `codestral`.
-    #[serde(default)]
-    pub family: Option<String>,
-    /// The endpoint's API key.
-    #[serde(default)]
-    pub api_key: Option<Secret>,
 }
 
 /// A configuration that cannot be used; the message names the key.
@@ -214,7 +186,9 @@ impl Config {
                 dir.display()
             )));
         }
-        crate::openai_api::OpenAiApi::from_config(&self.openai_api)?;
+        #[cfg(feature = "openai-api")]
+        duo_openai_api::OpenAiApi::from_config(&self.openai_api)
+            .map_err(|e| ConfigError(e.to_string()))?;
         Ok(())
     }
 
@@ -231,8 +205,25 @@ impl Config {
             validation_key: self.self_signed_jwt.validation_key.clone(),
             ..AuthConfig::default()
         };
-        if let Some(aud) = &self.auth.audience {
+        let switches = &self.auth;
+        if let Some(aud) = &switches.audience {
             auth.audience.clone_from(aud);
+        }
+        for (setting, value) in [
+            (&mut auth.jwks_cache_ttl_s, switches.jwks_cache_ttl_s),
+            (
+                &mut auth.jwks_min_refresh_interval_s,
+                switches.jwks_min_refresh_interval_s,
+            ),
+            (
+                &mut auth.jwks_fetch_timeout_s,
+                switches.jwks_fetch_timeout_s,
+            ),
+            (&mut auth.leeway_s, switches.leeway_s),
+        ] {
+            if let Some(value) = value {
+                *setting = value;
+            }
         }
         auth
     }
@@ -306,6 +297,10 @@ SETTINGS (TOML key = environment variable [default]):
     auth.bypass_external_with_header AIGW_AUTH__BYPASS_EXTERNAL_WITH_HEADER [false] honour `Bypass-Auth: true`
     auth.bypass_jwt_signature   AIGW_AUTH__BYPASS_JWT_SIGNATURE   [false] skip signature checks (development only)
     auth.audience               AIGW_AUTH__AUDIENCE               [gitlab-ai-gateway]
+    auth.jwks_cache_ttl_s       AIGW_AUTH__JWKS_CACHE_TTL_S       [86400] how long fetched OIDC keys are trusted
+    auth.jwks_min_refresh_interval_s AIGW_AUTH__JWKS_MIN_REFRESH_INTERVAL_S [10] between refetches for unknown kids
+    auth.jwks_fetch_timeout_s   AIGW_AUTH__JWKS_FETCH_TIMEOUT_S   [10] one issuer's discovery and key fetch
+    auth.leeway_s               AIGW_AUTH__LEEWAY_S               [30] clock skew allowed for exp/nbf
     self_signed_jwt.signing_key     AIGW_SELF_SIGNED_JWT__SIGNING_KEY     [unset: ephemeral key, this process only] RSA private key (PEM)
     self_signed_jwt.validation_key  AIGW_SELF_SIGNED_JWT__VALIDATION_KEY  [unset] previous key, during rotation
   Self-hosted models
@@ -319,13 +314,15 @@ SETTINGS (TOML key = environment variable [default]):
     logging.enable_request_logging AIGW_LOGGING__ENABLE_REQUEST_LOGGING [false] log prompts and answers (redacted)
     logging.redact_patterns     AIGW_LOGGING__REDACT_PATTERNS     [[]] extra regexes to redact
     logging.max_field_chars     AIGW_LOGGING__MAX_FIELD_CHARS     [10000]
+    logging.user_id_salt        AIGW_LOGGING__USER_ID_SALT        [unset: unsalted] salt of the logged user-id hash
+    logging.enable_litellm_logging AIGW_LOGGING__ENABLE_LITELLM_LOGGING [false] GitLab's LiteLLM switch: accepted, no effect
   Prompts
     prompts.dir                 AIGW_PROMPTS__DIR                 [unset] operator definitions (override/add)
   Readiness (GET /monitoring/ready)
     readiness.models            (TOML only) [[]] list of {identifier, endpoint, family, api_key} to probe
     readiness.cache_s           AIGW_READINESS__CACHE_S           [10]
     readiness.timeout_s         AIGW_READINESS__TIMEOUT_S         [5]
-  OpenAI-compatible API (/v1/models, /v1/chat/completions, /v1/completions; see OPENAI_API.md)
+  OpenAI-compatible API (/v1/models, /v1/chat/completions, /v1/completions; see duo-openai-api/OPENAI_API.md)
     openai_api.enabled          AIGW_OPENAI_API__ENABLED          [false]
     openai_api.api_keys         AIGW_OPENAI_API__API_KEYS         [[]] client keys: a key or {name, key}
     openai_api.api_keys_file    AIGW_OPENAI_API__API_KEYS_FILE    [unset] one key per line, or <name> <key>
@@ -361,6 +358,11 @@ SETTINGS (TOML key = environment variable [default]):
 
 Other AIGW_* variables of GitLab's Python gateway are ignored with a warning.
 ";
+
+#[cfg(all(test, feature = "openai-api"))]
+mod openai_api_tests;
+#[cfg(test)]
+mod settings_tests;
 
 #[cfg(test)]
 mod tests {

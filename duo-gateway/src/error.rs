@@ -1,7 +1,7 @@
 //! [`ApiError`]: every error the API answers, mapped to HTTP in one place.
 //!
 //! Bodies follow GitLab's gateway: `{"detail": …}` for everything but authentication, which
-//! [`crate::auth`] answers as `{"error": …}`.
+//! [`duo_auth`] answers as `{"error": …}`.
 
 use std::time::Duration;
 
@@ -48,9 +48,12 @@ pub enum ApiError {
         /// Which mapping applies.
         surface: Surface,
     },
-    /// A fault in the gateway itself (500); the message is logged, not sent.
-    #[error("internal error: {0}")]
-    Internal(String),
+}
+
+impl From<duo_core::limits::TooLong> for ApiError {
+    fn from(e: duo_core::limits::TooLong) -> Self {
+        Self::Validation(e.to_string())
+    }
 }
 
 impl ApiError {
@@ -80,25 +83,7 @@ impl ApiError {
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone(), None),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone(), None),
             Self::NotFound(m) => (StatusCode::NOT_FOUND, m.clone(), None),
-            Self::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Internal server error".into(),
-                None,
-            ),
             Self::Model { error, surface } => model_status(error, *surface),
-        }
-    }
-
-    /// A short, stable name for the request log.
-    #[must_use]
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Validation(_) => "validation",
-            Self::BadRequest(_) => "bad_request",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound(_) => "not_found",
-            Self::Internal(_) => "internal",
-            Self::Model { error, .. } => error.kind(),
         }
     }
 }
@@ -114,7 +99,7 @@ fn upstream_reason(status: u16, message: &str) -> String {
             .unwrap_or("Upstream error")
             .to_owned();
     }
-    crate::upstream_text::reason(message)
+    duo_logging::upstream_text::reason(message)
 }
 
 fn model_status(error: &ModelError, surface: Surface) -> (StatusCode, String, Option<Duration>) {
@@ -186,13 +171,9 @@ fn model_status(error: &ModelError, surface: Surface) -> (StatusCode, String, Op
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, detail, retry_after) = self.status_and_detail();
-        match &self {
-            Self::Internal(m) => tracing::error!(error = %m, "internal error"),
-            Self::Model { error, .. } => {
-                let text = crate::upstream_text::redacted(&error.to_string());
-                tracing::warn!(error = %text, kind = error.kind(), "model call failed");
-            }
-            _ => {}
+        if let Self::Model { error, .. } = &self {
+            let text = duo_logging::upstream_text::redacted(&error.to_string());
+            tracing::warn!(error = %text, kind = error.kind(), "model call failed");
         }
         let mut response = (status, Json(json!({ "detail": detail }))).into_response();
         if let Some(after) = retry_after
@@ -200,14 +181,9 @@ impl IntoResponse for ApiError {
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
-        response.extensions_mut().insert(ErrorKind(self.kind()));
         response
     }
 }
-
-/// Attached to error responses so the request log can name the error's kind.
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorKind(pub &'static str);
 
 #[cfg(test)]
 mod tests {
@@ -281,7 +257,5 @@ mod tests {
         );
         let (s, _, _) = ApiError::Validation("x".into()).status_and_detail();
         assert_eq!(s.as_u16(), 422);
-        let (s, d, _) = ApiError::Internal("secret detail".into()).status_and_detail();
-        assert_eq!((s.as_u16(), d.as_str()), (500, "Internal server error"));
     }
 }

@@ -5,8 +5,7 @@
 //! state whose model registry builds and checks each client but hands out a stand-in that answers
 //! without I/O (`duo_providers::fuzzing::StandIn`): parsing, validation, model selection, prompt
 //! resolution and rendering, and the answer's shaping are the production code. The JWT helpers
-//! reach the header and claims parsing that [`Authenticator`](crate::auth::Authenticator) does
-//! before a signature is checked.
+//! are in `duo_auth::fuzzing`.
 
 use axum::Extension;
 use axum::body::Bytes;
@@ -15,11 +14,16 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use duo_core::Secret;
 
-use crate::auth::Caller;
 use crate::config::Config;
-use crate::openai_api::{ClientKeyEntry, OpenAiModelConfig};
 use crate::routes::{chat_agent, chat_v1, code_suggestions, prompts};
 use crate::state::{AppState, RequestLog};
+use duo_auth::Caller;
+use duo_openai_api::{ClientKeyEntry, OpenAiModelConfig};
+
+/// The chat agent's pieces the `react_parser` and `think_filter` targets drive directly.
+pub use crate::routes::chat_agent::{
+    react_parser::ReactParser, stream::lines, think::ThinkFilter, wire::AgentEvent,
+};
 
 /// The model name the OpenAI-compatible routes serve in [`state`].
 pub const OPENAI_MODEL: &str = "fuzz-model";
@@ -121,36 +125,11 @@ pub async fn call(state: &AppState, route: &Route, headers: HeaderMap, body: Byt
         Route::ChatAgent => chat_agent::agent(st(), caller(), log(), body).await,
         Route::ChatV1(name) => chat_v1::chat(st(), caller(), log(), Path(name.clone()), body).await,
         Route::OpenAiChat => {
-            return crate::openai_api::chat_completions(st(), None, Ok(body)).await;
+            return duo_openai_api::fuzzing::chat_completions(state.openai(), body).await;
         }
         Route::OpenAiCompletions => {
-            return crate::openai_api::completions(st(), None, Ok(body)).await;
+            return duo_openai_api::fuzzing::completions(state.openai(), body).await;
         }
     };
     result.unwrap_or_else(IntoResponse::into_response)
-}
-
-/// Why the JWS protected header of `token` is refused (`Unreadable`, `Critical`), if it is: the
-/// check the authenticator makes before any key is looked up.
-#[must_use]
-pub fn jws_header_refusal(token: &str) -> Option<String> {
-    crate::auth::fuzzing::jws_header_refusal(token)
-}
-
-/// The claims JSON parsed as the authenticator reads a verified token's payload
-/// (`TokenClaims`): its issuer and number of scopes, or serde's message.
-///
-/// # Errors
-/// serde's message when the claims do not fit.
-pub fn token_claims(json: &[u8]) -> Result<(Option<String>, usize), String> {
-    crate::auth::fuzzing::token_claims(json)
-}
-
-/// The issuer as the authenticator peeks at it (`IssuerOnly`) to pick the key source of a token
-/// without `kid`, or serde's message.
-///
-/// # Errors
-/// serde's message when the payload does not fit.
-pub fn peeked_issuer(json: &[u8]) -> Result<Option<String>, String> {
-    crate::auth::fuzzing::peeked_issuer(json)
 }

@@ -1,19 +1,25 @@
 //! # duo-gateway
 //!
 //! The HTTP service a GitLab instance points its AI gateway URL at: GitLab's AI-gateway API for
-//! self-hosted models, assembled from [`duo_core`], [`duo_prompts`], [`duo_providers`] and
-//! [`duo_logging`].
+//! self-hosted models, assembled from [`duo_core`], [`duo_auth`], [`duo_prompts`],
+//! [`duo_providers`], [`duo_logging`] and (Cargo feature `openai-api`, on by default)
+//! `duo_openai_api`.
 //!
-//! - [`router`] gives the API as an axum `Router` to mount in your own app;
-//!   [`serve`] runs it from a [`Config`] until SIGTERM, with a grace period for running streams.
+//! The public surface is what an integrator needs:
+//!
+//! - [`Config`] (and its sections in [`config`]): one typed configuration from a TOML file and
+//!   `AIGW_*` environment variables, as GitLab's gateway names them.
+//! - [`AppState`]: everything the routes share, built once from a `Config` ([`StartError`] says
+//!   which setting or file stopped it).
+//! - [`router`]: the API as an axum `Router` to mount in your own app; [`Gateway`] binds the API
+//!   and metrics listeners with bounded connections, and [`serve`] runs it until
+//!   [`shutdown_signal`], with a grace period for running streams.
 //! - Routes: `POST /v2/code/completions` (alias `/v2/completions`), `POST /v2/code/generations`,
 //!   `POST /v3/code/completions`, `POST /v4/code/suggestions`, `POST /v1/prompts/{prompt_id}`,
 //!   `POST /v2/prompts/{prompt_id}`, `POST /v2/chat/agent`, the deprecated `POST /v1/chat/{name}`,
 //!   `POST /v1/code/user_access_token`, the OpenAI-compatible `GET /v1/models`,
 //!   `POST /v1/chat/completions` and `POST /v1/completions`, `GET /monitoring/healthz`,
 //!   `GET /monitoring/ready`, and `GET /metrics` on the metrics port.
-//! - Auth: GitLab instance JWTs (OIDC discovery), the gateway's own tokens, or an explicit bypass
-//!   for development ([`auth`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), duo_gateway::StartError> {
@@ -21,23 +27,21 @@
 //! duo_gateway::serve(config).await
 //! # }
 //! ```
+//!
+//! `ARCHITECTURE.md` at the repository's root maps the crates and the path of one request.
 
-pub mod auth;
 pub mod config;
-pub mod demo;
-pub mod error;
+mod error;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod limits;
-pub mod model_selection;
-pub mod openai_api;
-pub mod routes;
-pub mod server;
-pub mod state;
-pub mod streaming;
-mod upstream_text;
-pub mod wire;
+mod model_selection;
+mod readiness;
+mod routes;
+mod server;
+mod state;
+mod streaming;
+mod wire;
 
 pub use config::Config;
 pub use routes::router;

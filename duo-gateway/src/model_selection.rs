@@ -9,7 +9,7 @@
 //! A `bedrock/` model's endpoint is the operator's alone: a request-supplied one is ignored
 //! (as GitLab's gateway does) and the request log says so.
 
-use duo_core::{ModelEndpoint, ModelFamily, ModelIdentifier, ProviderKind, Secret};
+use duo_core::{ModelEndpoint, ModelFamily, ModelIdentifier, Secret};
 
 use crate::config::CustomModelsConfig;
 use crate::error::ApiError;
@@ -50,11 +50,11 @@ pub fn select(
         None => ModelIdentifier::parse(family_key),
     };
     let mut url = fields.endpoint.map(str::trim).filter(|u| !u.is_empty());
-    let bedrock = identifier
+    let operator_only = identifier
         .as_ref()
-        .is_ok_and(|id| id.provider() == ProviderKind::Bedrock);
+        .is_ok_and(|id| id.provider().endpoint_from_operator_only());
     if let (Some(_), Ok(identifier)) = (url, &identifier)
-        && bedrock
+        && operator_only
     {
         tracing::warn!(
             identifier = %identifier,
@@ -76,7 +76,7 @@ pub fn select(
     if let Some(key) = fields.api_key {
         endpoint = endpoint.with_api_key(key.clone());
     }
-    if endpoint.base_url().is_none() && endpoint.provider() != ProviderKind::Bedrock {
+    if endpoint.base_url().is_none() && !endpoint.provider().endpoint_from_operator_only() {
         return Err(ApiError::Validation(format!(
             "a model endpoint is required for '{}' (the base URL of the model server, e.g. http://vllm:8000/v1)",
             endpoint.identifier()
@@ -144,6 +144,7 @@ pub(crate) fn validate_allowed(allowed: &[String]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use duo_core::ProviderKind;
 
     fn enabled() -> CustomModelsConfig {
         CustomModelsConfig {

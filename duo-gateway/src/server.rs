@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 
 pub(crate) use body::BodyTimedOut;
-pub use body::{DRAIN_MAX_BYTES, DRAIN_MAX_TIME};
 use connection::ConnectionLimits;
 
 use crate::config::Config;

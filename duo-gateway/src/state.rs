@@ -9,23 +9,24 @@ use duo_logging::{CallLabels, LlmLogger, Logged, Metrics, RequestLogHandle, Requ
 use duo_prompts::{PromptDefinition, PromptRegistry, ResolveError};
 use duo_providers::Registry;
 
-use crate::auth::Authenticator;
-use crate::config::Config;
+use duo_auth::Authenticator;
+
+use crate::config::{Config, ConfigError};
 use crate::error::ApiError;
-use crate::routes::monitoring::Readiness;
+use crate::readiness::Readiness;
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// The configuration is invalid.
     #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
+    Config(#[from] ConfigError),
     /// A prompt definition failed to load.
     #[error("prompt definitions: {0}")]
     Prompts(#[from] duo_prompts::LoadError),
     /// The authentication settings are unusable.
     #[error("authentication: {0}")]
-    Auth(#[from] crate::auth::AuthConfigError),
+    Auth(#[from] duo_auth::AuthConfigError),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -49,12 +50,13 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     config: Config,
     prompts: PromptRegistry,
-    models: Registry,
+    models: Arc<Registry>,
     auth: Arc<Authenticator>,
     metrics: Arc<Metrics>,
     llm_log: LlmLogger,
     readiness: Readiness,
-    openai_api: crate::openai_api::OpenAiApi,
+    #[cfg(feature = "openai-api")]
+    openai: duo_openai_api::OpenAiState,
 }
 
 impl AppState {
@@ -81,20 +83,32 @@ impl AppState {
         .inner()
         .clone();
         let auth = Arc::new(Authenticator::new(&config.auth_config(), http)?);
-        let models = Registry::new(providers);
-        let openai_api = crate::openai_api::OpenAiApi::from_config(&config.openai_api)?;
+        // Built as a first request would build it: an unusable setting fails here, naming it.
+        let models = Arc::new(Registry::try_new(providers).map_err(|e| match e {
+            duo_core::Error::Config(message) => ConfigError(format!("providers.{message}")),
+            other => ConfigError(format!("providers: {other}")),
+        })?);
+        let metrics = Arc::new(Metrics::new());
+        #[cfg(feature = "openai-api")]
+        let openai = duo_openai_api::OpenAiState::new(
+            &config.openai_api,
+            Arc::clone(&models),
+            Arc::clone(&metrics),
+        )
+        .map_err(|e| ConfigError(e.to_string()))?;
         let readiness = Readiness::new(&config.readiness);
         let llm_log = LlmLogger::from_config(&config.logging)
-            .map_err(|e| crate::config::ConfigError(format!("logging: {e}")))?;
+            .map_err(|e| ConfigError(format!("logging: {e}")))?;
         Ok(Self(Arc::new(Inner {
             llm_log,
             config,
             prompts,
             models,
             auth,
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             readiness,
-            openai_api,
+            #[cfg(feature = "openai-api")]
+            openai,
         })))
     }
 
@@ -145,9 +159,11 @@ impl AppState {
         &self.0.readiness
     }
 
-    /// The OpenAI-compatible API's keys and models, resolved at start.
-    pub(crate) fn openai_api(&self) -> &crate::openai_api::OpenAiApi {
-        &self.0.openai_api
+    /// The OpenAI-compatible API's state: its keys and models, resolved at start, and this
+    /// state's registry and metrics.
+    #[cfg(feature = "openai-api")]
+    pub(crate) fn openai(&self) -> &duo_openai_api::OpenAiState {
+        &self.0.openai
     }
 
     /// Resolves a prompt definition, mapping the registry's errors to the reference's statuses.

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
-use duo_core::{Error, EventStream, StreamEvent, Usage};
+use duo_core::{EventStream, StreamAborted, StreamEvent, Usage};
 use futures::StreamExt;
 use serde_json::json;
 
@@ -76,8 +76,3 @@ fn with_content_type(body: Body, content_type: &'static str) -> Response {
         .insert("x-accel-buffering", HeaderValue::from_static("no"));
     response
 }
-
-/// The error that aborts a streamed body; its message is logged by the server, never sent.
-#[derive(Debug, thiserror::Error)]
-#[error("the upstream stream failed after the response started: {0}")]
-pub struct StreamAborted(pub Error);

@@ -48,6 +48,10 @@ pub struct CodeSuggestionsRequest {
     #[serde(default)]
     pub project_path: Option<String>,
     /// The project's id (logged only).
+    #[allow(
+        dead_code,
+        reason = "type-checked as GitLab's gateway checks it; not used"
+    )]
     #[serde(default)]
     pub project_id: Option<i64>,
     /// `litellm` for self-hosted models.
@@ -72,6 +76,10 @@ pub struct CodeSuggestionsRequest {
     #[serde(default)]
     pub stream: bool,
     /// Number of suggestions asked for (only one is served for self-hosted models).
+    #[allow(
+        dead_code,
+        reason = "type-checked as GitLab's gateway checks it; not used"
+    )]
     #[serde(default)]
     pub choices_count: u32,
     /// Extra context items.
@@ -81,6 +89,10 @@ pub struct CodeSuggestionsRequest {
     #[serde(default)]
     pub prompt_id: Option<String>,
     /// Amazon Q only (ignored).
+    #[allow(
+        dead_code,
+        reason = "type-checked as GitLab's gateway checks it; not used"
+    )]
     #[serde(default)]
     pub role_arn: Option<String>,
     /// Version 2: a string; version 3: a list of `{role, content}`.
@@ -253,7 +265,7 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiE
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::Validation(format!("invalid request body: {}", describe_json_error(&e)))
     })?;
-    crate::limits::check_body(&value)?;
+    duo_core::limits::check_body(&value)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = describe_json_error(e.inner());

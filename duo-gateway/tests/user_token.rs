@@ -14,7 +14,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 use support::{client, completion_body, config, start};
 
-const SIGNING_KEY: &str = include_str!("fixtures/signing_key.pem");
+use duo_testkit::keys::SIGNING_KEY;
 const USER: &str = "4242";
 
 struct Setup {
@@ -254,39 +254,6 @@ async fn a_default_install_without_a_signing_key_issues_tokens_its_routes_accept
         (status, json),
         (401, json!({"error": "Forbidden by auth provider"}))
     );
-}
-
-#[test]
-fn check_config_says_which_signing_key_is_in_force_never_the_key() {
-    let run = |key: Option<&str>| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_duo-gateway"));
-        cmd.arg("check-config").env_clear();
-        if let Some(key) = key {
-            cmd.env("AIGW_SELF_SIGNED_JWT__SIGNING_KEY", key);
-        }
-        let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let ephemeral = run(None);
-    assert!(
-        ephemeral.contains("self-signed JWT signing key: ephemeral (generated at start, ES256; its tokens die with the process and are not accepted by other replicas"),
-        "{ephemeral}"
-    );
-    let configured = run(Some(SIGNING_KEY));
-    assert!(
-        configured.contains(
-            "self-signed JWT signing key: configured (self_signed_jwt.signing_key, RS256)"
-        ),
-        "{configured}"
-    );
-    for line in SIGNING_KEY.lines().filter(|l| !l.starts_with("-----")) {
-        assert!(!configured.contains(line), "key material in the output");
-    }
 }
 
 #[tokio::test]

@@ -8,8 +8,10 @@ use serde::Deserialize;
 use crate::redact::Redactor;
 
 /// What the operator configures about logs; the gateway maps `AIGW_LOGGING__<FIELD>` onto it.
+///
+/// Unknown keys are refused (a misspelt setting fails at start instead of doing nothing).
 #[derive(Clone, Debug, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LoggingConfig {
     /// Root level (`info`, `DEBUG`, `warning` …) or an `EnvFilter` directive list such as
     /// `info,duo_gateway=debug`. `AIGW_LOGGING__LEVEL`.
@@ -31,6 +33,10 @@ pub struct LoggingConfig {
     /// Salt mixed into the hash of `X-Gitlab-Global-User-Id` before it is logged, so that
     /// sequential user ids cannot be recovered by hashing candidates. `AIGW_LOGGING__USER_ID_SALT`.
     pub user_id_salt: Option<Secret>,
+    /// GitLab's gateway's switch for LiteLLM's own debug log. duo has no LiteLLM, so the value
+    /// is accepted (a configuration carried over from GitLab's gateway still starts) and has no
+    /// effect. `AIGW_LOGGING__ENABLE_LITELLM_LOGGING`.
+    pub enable_litellm_logging: bool,
 }
 
 impl Default for LoggingConfig {
@@ -43,6 +49,7 @@ impl Default for LoggingConfig {
             redact_patterns: Vec::new(),
             max_field_chars: 10_000,
             user_id_salt: None,
+            enable_litellm_logging: false,
         }
     }
 }

@@ -17,6 +17,8 @@
 //!   errors, and feeds the request log, the model-call line (target `duo::model`) and the
 //!   [`Metrics`], so providers and routes carry no logging code.
 //! - [`Metrics`]: Prometheus metrics in a registry the application owns.
+//! - [`upstream_text`]: an upstream's error text with secrets redacted and cut short, before it
+//!   is shown to a client or logged.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -47,6 +49,7 @@ mod metrics;
 mod names;
 mod redact;
 mod request_log;
+pub mod upstream_text;
 
 pub use call::MODEL_TARGET;
 pub use capture::{CaptureWriter, LogCapture};

@@ -24,12 +24,7 @@ pub(crate) fn family(family: &str) -> Cow<'static, str> {
 
 /// `provider` as given, borrowed from the known names when it is one.
 pub(crate) fn provider(provider: &str) -> Cow<'static, str> {
-    const KNOWN: [ProviderKind; 3] = [
-        ProviderKind::OpenAiCompatible,
-        ProviderKind::AzureOpenAi,
-        ProviderKind::Bedrock,
-    ];
-    match KNOWN.iter().find(|p| p.as_str() == provider) {
+    match ProviderKind::ALL.iter().find(|p| p.as_str() == provider) {
         Some(p) => Cow::Borrowed(p.as_str()),
         None => Cow::Owned(provider.to_owned()),
     }

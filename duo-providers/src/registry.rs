@@ -147,11 +147,15 @@ impl Registry {
         }
     }
 
-    /// Like [`new`](Self::new), but fails when the shared HTTP client cannot be built.
+    /// Like [`new`](Self::new), but fails when the shared HTTP client cannot be built (an
+    /// unreadable CA bundle, …) or the Bedrock settings are unusable: what a first request would
+    /// otherwise find out.
     ///
     /// # Errors
-    /// [`Error::Config`] naming the bad HTTP setting.
+    /// [`Error::Config`] naming the bad setting.
     pub fn try_new(config: ProviderConfig) -> Result<Self, Error> {
+        #[cfg(feature = "bedrock")]
+        config.bedrock.validate()?;
         let registry = Self::new(config);
         if let Err(e) = &registry.http {
             return Err(e.clone());
@@ -229,12 +233,22 @@ impl Registry {
                     self.config.resilience.clone(),
                 )))
             }
-            other => Err(Error::Config(format!(
-                "{other} models are not supported by this build of duo-providers \
-                 (its Cargo feature is off)"
-            ))),
+            #[cfg(not(feature = "vllm"))]
+            kind @ ProviderKind::OpenAiCompatible => Err(not_built(kind)),
+            #[cfg(not(feature = "azure"))]
+            kind @ ProviderKind::AzureOpenAi => Err(not_built(kind)),
+            #[cfg(not(feature = "bedrock"))]
+            kind @ ProviderKind::Bedrock => Err(not_built(kind)),
         }
     }
+}
+
+/// The error for a platform whose Cargo feature is off in this build.
+#[cfg(not(all(feature = "vllm", feature = "azure", feature = "bedrock")))]
+fn not_built(kind: ProviderKind) -> Error {
+    Error::Config(format!(
+        "{kind} models are not supported by this build of duo-providers (its Cargo feature is off)"
+    ))
 }
 
 impl Registry {
@@ -242,7 +256,7 @@ impl Registry {
     /// metadata host names); resolved names are checked when the client connects. Bedrock's
     /// endpoint never comes from the request, so its `base_url` is not used.
     fn check_egress(&self, endpoint: &ModelEndpoint) -> Result<(), Error> {
-        if endpoint.provider() == ProviderKind::Bedrock {
+        if endpoint.provider().endpoint_from_operator_only() {
             return Ok(());
         }
         let Some(raw) = endpoint.base_url() else {

@@ -7,9 +7,11 @@
 //!   `/v1/chat/completions`, Azure deployment paths), JSON and SSE.
 //! - [`bedrock`]: AWS Bedrock Converse and ConverseStream (`application/vnd.amazon.eventstream`).
 //! - [`dns`]: a resolver the test controls, so a host name can resolve to any address.
+//! - [`keys`]: RSA keys for the gateway's own signed tokens in tests.
 
 pub mod bedrock;
 pub mod dns;
+pub mod keys;
 pub mod oidc;
 pub mod openai;
 pub mod tls;

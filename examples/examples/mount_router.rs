@@ -5,15 +5,21 @@
 //! ```
 //!
 //! Starts the app on a free loopback port, sends one code completion through the mounted API to a
-//! LOCAL STAND-IN model server, calls the app's own route, and exits.
+//! LOCAL STAND-IN model server (duo-testkit's fake vLLM), calls the app's own route, and exits.
 
 use axum::Router;
 use axum::routing::get;
+use duo_testkit::openai::{FakeOpenAi, Reply};
 use serde_json::json;
+
+/// The model name the stand-in serves.
+const MODEL: &str = "stand-in-codestral";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let model_url = duo_gateway::demo::start_stand_in().await?;
+    let stand_in = FakeOpenAi::start().await;
+    stand_in.set_default(Reply::answer("return a + b\n"));
+    let model_url = stand_in.url();
 
     let mut config = duo_gateway::Config::default();
     config.custom_models.enabled = true;
@@ -29,6 +35,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
+    // Answers go out in one write per chunk only with TCP_NODELAY: set it on accepted sockets
+    // (see duo_gateway::router's docs).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let client = reqwest::Client::new();
@@ -46,7 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             "current_file": {"file_name": "main.py", "content_above_cursor": "def add(a, b):\n    ",
                              "content_below_cursor": "\n"},
             "model_provider": "litellm", "model_name": "codestral", "model_endpoint": model_url,
-            "model_identifier": format!("custom_openai/{}", duo_gateway::demo::STAND_IN_MODEL),
+            "model_identifier": format!("custom_openai/{MODEL}"),
         }))
         .send()
         .await?;

@@ -11,19 +11,29 @@ use duo_core::{
     ModelRequest, Prompt, StreamEvent,
 };
 use duo_providers::{ProviderConfig, Registry};
+use duo_testkit::openai::{FakeOpenAi, Reply};
 use futures::StreamExt;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut args = std::env::args().skip(1);
+    // Kept alive until the end of main: dropping the fake stops it.
+    let mut stand_in = None;
     let (url, model) = match (args.next(), args.next()) {
         (Some(url), Some(model)) => (url, model),
         _ => {
-            let url = duo_gateway::demo::start_stand_in().await?;
+            let fake = FakeOpenAi::start().await;
+            fake.set_default(
+                Reply::answer("`f` doubles its argument: `f(21)` is `42`.")
+                    .chunks(4)
+                    .usage(24, 12),
+            );
+            let url = fake.url();
             println!(
                 "no URL given: using a LOCAL STAND-IN model server at {url} (canned answers)\n"
             );
-            (url, duo_gateway::demo::STAND_IN_MODEL.to_owned())
+            stand_in = Some(fake);
+            (url, "stand-in-mistral".to_owned())
         }
     };
 
@@ -65,5 +75,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             _ => {}
         }
     }
+    drop(stand_in);
     Ok(())
 }

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue};
 use duo_gateway::fuzzing::{self, Route};
-use duo_gateway::state::AppState;
+use duo_gateway::AppState;
 use http_body_util::BodyExt;
 use libfuzzer_sys::fuzz_target;
 

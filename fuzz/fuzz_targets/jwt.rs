@@ -15,8 +15,8 @@ use arbitrary::Arbitrary;
 use axum::http::{HeaderMap, HeaderValue};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use duo_gateway::auth::{AuthConfig, Authenticator};
-use duo_gateway::fuzzing::{jws_header_refusal, peeked_issuer, token_claims};
+use duo_auth::fuzzing::{jws_header_refusal, peeked_issuer, token_claims};
+use duo_auth::{AuthConfig, Authenticator};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common/mod.rs"]

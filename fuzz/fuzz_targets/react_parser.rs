@@ -9,9 +9,7 @@
 #![no_main]
 
 use duo_core::{FinishReason, StreamEvent, Usage};
-use duo_gateway::routes::chat_agent::react_parser::ReactParser;
-use duo_gateway::routes::chat_agent::stream::lines;
-use duo_gateway::routes::chat_agent::wire::AgentEvent;
+use duo_gateway::fuzzing::{AgentEvent, ReactParser, lines};
 use futures::StreamExt;
 use libfuzzer_sys::fuzz_target;
 

@@ -5,7 +5,7 @@
 //! a text without `<` passes through unchanged.
 #![no_main]
 
-use duo_gateway::routes::chat_agent::think::ThinkFilter;
+use duo_gateway::fuzzing::ThinkFilter;
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common/mod.rs"]

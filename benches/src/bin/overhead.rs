@@ -21,6 +21,9 @@ use duo_benches::{BoxError, procfs, runtime};
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 
+/// The model name the benchmarked requests carry.
+const MODEL: &str = "stand-in-mistral";
+
 fn main() -> Result<(), BoxError> {
     let mut args = std::env::args().skip(1);
     let requests: u64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(5000);
@@ -30,7 +33,14 @@ fn main() -> Result<(), BoxError> {
     tracing::subscriber::set_global_default(sink)?;
 
     let upstream_rt = runtime("upstream", 1)?;
-    let upstream = upstream_rt.block_on(duo_gateway::demo::start_stand_in())?;
+    // duo-testkit's fake vLLM, one fixed answer, not recording (it would grow with every request).
+    let stand_in = upstream_rt.block_on(async {
+        let fake = duo_testkit::openai::FakeOpenAi::start().await;
+        fake.set_default(duo_testkit::openai::Reply::answer("return a + b\n"))
+            .record_requests(false);
+        fake
+    });
+    let upstream = stand_in.url();
 
     let gateway_rt = runtime("gateway", 2)?;
     let mut config = duo_gateway::Config::default();
@@ -55,7 +65,7 @@ fn main() -> Result<(), BoxError> {
             body: json!({"prompt_version": 1, "current_file": {"file_name": "main.py",
                           "content_above_cursor": "def add(a, b):\n    ", "content_below_cursor": "\n"},
                          "model_provider": "litellm", "model_name": "mistral", "model_endpoint": upstream,
-                         "model_identifier": format!("custom_openai/{}", duo_gateway::demo::STAND_IN_MODEL)}),
+                         "model_identifier": format!("custom_openai/{MODEL}")}),
         };
         for t in [&direct, &through] {
             t.check(&client).await?;
@@ -109,7 +119,7 @@ fn upstream_body() -> Result<Value, BoxError> {
         return Err("the mistral completion prompt is expected to be a chat".into());
     };
     Ok(
-        json!({"model": duo_gateway::demo::STAND_IN_MODEL, "messages": messages, "stream": false,
+        json!({"model": MODEL, "messages": messages, "stream": false,
               "max_tokens": request.params.max_tokens, "temperature": request.params.temperature,
               "stop": request.params.stop}),
     )

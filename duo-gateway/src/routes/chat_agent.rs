@@ -27,11 +27,11 @@ use axum::extract::State;
 use axum::response::Response;
 use duo_core::{Feature, UnitPrimitive};
 
-use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::model_selection::select;
 use crate::state::{AppState, RequestLog};
 use crate::wire::{ModelMetadata, parse_body};
+use duo_auth::Caller;
 
 /// The prompt definition that serves the agent.
 pub const PROMPT_ID: &str = "chat/react";

@@ -23,12 +23,12 @@ use duo_core::{
 };
 use serde_json::Value;
 
-use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::model_selection::{ModelFields, select};
 use crate::state::{AppState, RequestLog};
 use crate::streaming;
 use crate::wire::{check_len, check_opt_len, parse_body};
+use duo_auth::Caller;
 use wire::{ChatRequest, ChatResponse, ChatResponseMetadata, Params, PromptPayload};
 
 /// The invokables, the unit primitive each needs, and the feature it is logged as.

@@ -8,6 +8,8 @@ pub mod monitoring;
 pub mod prompts;
 pub mod user_token;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -16,13 +18,30 @@ use axum::routing::{get, post};
 use duo_logging::RequestLogLayer;
 use serde_json::json;
 
-use crate::auth;
 use crate::state::AppState;
 
 /// The gateway's API as an axum [`Router`], ready to serve or to mount in another app.
 ///
 /// GitLab's routes require a valid token (checked before the body is read); `/monitoring/*`
 /// does not. Every request gets one request-log line and an `X-Request-ID`.
+///
+/// When you serve it yourself, set `TCP_NODELAY` on accepted sockets, as [`Gateway`] does:
+/// without it a reply written in two parts (headers, then the body) can wait ~40 ms for the
+/// client's delayed ACK. With axum:
+///
+/// ```no_run
+/// # async fn run(state: duo_gateway::AppState) -> std::io::Result<()> {
+/// use axum::serve::ListenerExt;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:5052")
+///     .await?
+///     .tap_io(|tcp| {
+///         let _ = tcp.set_nodelay(true);
+///     });
+/// axum::serve(listener, duo_gateway::router(state)).await
+/// # }
+/// ```
+///
+/// [`Gateway`]: crate::Gateway
 pub fn router(state: AppState) -> Router {
     let config = state.config();
     let api = Router::new()
@@ -47,21 +66,27 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/chat/{chat_invokable}", post(chat_v1::chat))
         .route_layer(axum::middleware::from_fn_with_state(
             state.auth().clone(),
-            auth::require_auth,
+            duo_auth::require_auth,
         ));
     let monitoring = Router::new()
         .route("/monitoring/healthz", get(monitoring::healthz))
         .route("/monitoring/ready", get(monitoring::ready));
     let log_settings = state.request_log_settings();
+    let body_limit = config.fastapi.body_limit_bytes;
+    let metrics = Arc::clone(state.metrics());
+    #[cfg(feature = "openai-api")]
+    let openai = duo_openai_api::router(state.openai().clone());
+    #[cfg(not(feature = "openai-api"))]
+    let openai = Router::new();
     Router::new()
         .merge(api)
         .merge(monitoring)
-        .merge(crate::openai_api::router(&state))
+        .with_state(state)
+        .merge(openai)
         .fallback(not_found)
         .layer(axum::middleware::from_fn(json_errors::json_errors))
-        .layer(DefaultBodyLimit::max(config.fastapi.body_limit_bytes))
-        .layer(RequestLogLayer::new(log_settings, state.metrics().clone()))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestLogLayer::new(log_settings, metrics))
 }
 
 /// The metrics listener's router: `GET /metrics` in Prometheus text format.

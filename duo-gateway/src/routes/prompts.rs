@@ -10,12 +10,12 @@ use axum::response::{IntoResponse, Response};
 use duo_core::Feature;
 use serde_json::{Value, json};
 
-use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::model_selection::select;
 use crate::state::{AppState, RequestLog};
 use crate::streaming;
 use crate::wire::{ModelMetadata, PromptRequest, check_len, parse_body};
+use duo_auth::Caller;
 
 /// Which response shape: v1 answers a JSON string, v2 an object with `content` and `usage`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +55,7 @@ async fn invoke(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let prompt_id = prompt_id.trim_matches('/');
-    crate::limits::check_field("prompt_id", prompt_id)?;
+    duo_core::limits::check_field("prompt_id", prompt_id)?;
     if let Some(feature) = Feature::from_prompt_id(prompt_id) {
         log.set_feature(feature);
     }

@@ -19,9 +19,9 @@ use axum::response::{IntoResponse, Response};
 use duo_core::UnitPrimitive;
 use serde::Serialize;
 
-use crate::auth::{Caller, GLOBAL_USER_ID_HEADER, INSTANCE_ID_HEADER, REALM_HEADER};
 use crate::error::ApiError;
 use crate::state::AppState;
+use duo_auth::{Caller, GLOBAL_USER_ID_HEADER, INSTANCE_ID_HEADER, REALM_HEADER};
 
 /// How long an issued token is valid.
 pub const TOKEN_TTL: Duration = Duration::from_secs(3600);

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use duo_core::Secret;
-use duo_gateway::openai_api::{ClientKeyEntry, OpenAiModelConfig};
 use duo_gateway::{AppState, Config, Gateway, StartError};
+use duo_openai_api::{ClientKeyEntry, OpenAiModelConfig};
 use duo_testkit::bedrock::FakeBedrock;
 use duo_testkit::openai::FakeOpenAi;
 use tokio::sync::oneshot;

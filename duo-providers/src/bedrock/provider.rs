@@ -128,13 +128,7 @@ impl BedrockProvider {
             )));
         }
         let settings = &self.inner.settings;
-        let override_url = settings
-            .endpoint_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .map(|u| check_url(u).map_err(Error::Config))
-            .transpose()?;
+        let override_url = settings.endpoint_override()?;
         let keys = settings.static_keys()?;
         let sdk = self
             .inner
@@ -212,19 +206,6 @@ impl BedrockProvider {
         };
         let _ = provider.inner.sdk.set(sdk);
         Ok(provider)
-    }
-}
-
-fn check_url(url: &str) -> Result<&str, String> {
-    let url = url.trim().trim_end_matches('/');
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(url),
-        _ => Err(format!(
-            "bedrock endpoint URL '{url}' must be an absolute http(s) URL"
-        )),
     }
 }
 
@@ -369,17 +350,5 @@ mod tests {
         let clients = provider.inner.clients.lock().unwrap();
         let keys: Vec<&str> = clients.keys().map(String::as_str).collect();
         assert_eq!(keys, ["http://operator.internal"]);
-    }
-
-    #[test]
-    fn endpoint_urls_must_be_absolute_http() {
-        assert_eq!(check_url(" http://127.0.0.1:9/ "), Ok("http://127.0.0.1:9"));
-        assert_eq!(
-            check_url("https://bedrock-runtime.us-east-1.amazonaws.com"),
-            Ok("https://bedrock-runtime.us-east-1.amazonaws.com")
-        );
-        for bad in ["bedrock.local", "ftp://x", "http://", "http://a b"] {
-            assert!(check_url(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 ///
 /// `Debug` never prints the secret key or the session token.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BedrockSettings {
     /// The AWS region (e.g. `us-east-1`); else `AWS_REGION` / the profile's region.
     pub region: Option<String>,
@@ -28,6 +28,28 @@ pub struct BedrockSettings {
 }
 
 impl BedrockSettings {
+    /// Checks what can be checked without asking AWS: a static key pair is whole, and the
+    /// endpoint override is an absolute http(s) URL. Credentials of the default chain and the
+    /// region are looked up at the first Bedrock call.
+    ///
+    /// # Errors
+    /// [`duo_core::Error::Config`] naming the setting.
+    pub fn validate(&self) -> Result<(), duo_core::Error> {
+        self.static_keys()?;
+        self.endpoint_override()?;
+        Ok(())
+    }
+
+    /// The endpoint override, trimmed and checked; `None` when unset or empty.
+    pub(crate) fn endpoint_override(&self) -> Result<Option<&str>, duo_core::Error> {
+        self.endpoint_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(|u| check_url(u).map_err(duo_core::Error::Config))
+            .transpose()
+    }
+
     /// The static key pair, if configured; a half-configured pair is a configuration error.
     pub(crate) fn static_keys(&self) -> Result<Option<(&str, &Secret)>, duo_core::Error> {
         let key_id = self
@@ -45,6 +67,19 @@ impl BedrockSettings {
                 "bedrock: secret_access_key is set but access_key_id is missing".into(),
             )),
         }
+    }
+}
+
+pub(super) fn check_url(url: &str) -> Result<&str, String> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(url),
+        _ => Err(format!(
+            "bedrock endpoint URL '{url}' must be an absolute http(s) URL"
+        )),
     }
 }
 
@@ -79,5 +114,28 @@ mod tests {
         };
         assert_eq!(s.static_keys().unwrap_err().kind(), "config");
         assert!(BedrockSettings::default().static_keys().unwrap().is_none());
+    }
+
+    #[test]
+    fn endpoint_urls_must_be_absolute_http() {
+        assert_eq!(check_url(" http://127.0.0.1:9/ "), Ok("http://127.0.0.1:9"));
+        assert_eq!(
+            check_url("https://bedrock-runtime.us-east-1.amazonaws.com"),
+            Ok("https://bedrock-runtime.us-east-1.amazonaws.com")
+        );
+        let bad_override = BedrockSettings {
+            endpoint_url: Some("bedrock.local".into()),
+            ..BedrockSettings::default()
+        };
+        assert!(bad_override.validate().is_err());
+        let half_keys = BedrockSettings {
+            access_key_id: Some("AKIDX".into()),
+            ..BedrockSettings::default()
+        };
+        assert!(half_keys.validate().is_err());
+        assert!(BedrockSettings::default().validate().is_ok());
+        for bad in ["bedrock.local", "ftp://x", "http://", "http://a b"] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -7,7 +7,7 @@
 use duo_core::UnitPrimitive;
 use serde::Serialize;
 
-use crate::auth::Caller;
+use duo_auth::Caller;
 
 /// One tool as the prompt lists it (`chat/react` input `tools`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -105,6 +105,10 @@ pub struct AdditionalContext {
     #[serde(default)]
     pub content: Option<String>,
     /// Free-form metadata (not sent to the model).
+    #[allow(
+        dead_code,
+        reason = "accepted as GitLab sends it; not sent to the model"
+    )]
     #[serde(default)]
     pub metadata: Option<Value>,
 }

@@ -9,10 +9,10 @@ use duo_prompts::PromptDefinition;
 use duo_prompts::code::{ContextItem, CurrentFile, completion_inputs, generation_inputs};
 use serde_json::{Map, Value};
 
-use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::model_selection::{ModelFields, select};
 use crate::state::{AppState, RequestLog};
+use duo_auth::Caller;
 
 /// Which of the two features a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

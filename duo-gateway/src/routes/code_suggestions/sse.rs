@@ -16,11 +16,11 @@ use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bytes::{BufMut, Bytes, BytesMut};
-use duo_core::{EventStream, StreamEvent};
+use duo_core::{EventStream, StreamAborted, StreamEvent};
 use futures::{StreamExt, future, stream};
 use serde::Serialize;
 
-use crate::streaming::{EVENT_STREAM, StreamAborted};
+use crate::streaming::EVENT_STREAM;
 
 /// The last event of a complete stream.
 const STREAM_END: &[u8] = b"event: stream_end\r\ndata: null\r\n\r\n";

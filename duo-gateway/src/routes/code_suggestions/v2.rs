@@ -16,7 +16,6 @@ use serde_json::Value;
 
 use super::enabled_feature_flags;
 use super::pipeline::{self, Answer, Kind, PromptSource, Suggestion};
-use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::model_selection::ModelFields;
 use crate::state::{AppState, RequestLog};
@@ -25,6 +24,7 @@ use crate::wire::{
     Choice, CodeSuggestionsRequest, CodeSuggestionsResponse, ModelInfo, ResponseMetadata,
     TokensConsumption, check_len, check_opt_len, parse_body,
 };
+use duo_auth::Caller;
 
 /// The engine the v2 routes answer with: the provider label of self-hosted models.
 const ENGINE: &str = "litellm";

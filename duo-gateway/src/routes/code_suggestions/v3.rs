@@ -23,11 +23,11 @@ use super::wire_v3::{
     CodeContextPayload, CompletionRequest, CompletionResponse, ComponentMetadata, EditorPayload,
     ModelInfo, ResponseMetadata, StreamStart,
 };
-use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::{AppState, RequestLog};
 use crate::streaming;
 use crate::wire::{Choice, ModelMetadata, check_len, check_opt_len, parse_body};
+use duo_auth::Caller;
 
 /// The 403 `detail` of both routes, for both features.
 const DENIED: &str = "Unauthorized to access code suggestions";

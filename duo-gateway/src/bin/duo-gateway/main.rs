@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use duo_gateway::Config;
 
+mod demo;
+
 /// A GitLab Duo AI gateway for self-hosted models (vLLM, AWS Bedrock, Azure OpenAI).
 #[derive(Debug, Parser)]
 #[command(version, after_long_help = duo_gateway::config::SETTINGS_HELP, after_help = "Run with --help for every setting and its environment variable.")]
@@ -83,7 +85,7 @@ fn main() -> ExitCode {
         }
     };
     let result = if cli.demo {
-        runtime.block_on(duo_gateway::demo::run(config))
+        runtime.block_on(demo::run(config))
     } else {
         runtime
             .block_on(duo_gateway::serve(config))

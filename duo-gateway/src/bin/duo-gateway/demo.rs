@@ -18,18 +18,16 @@ use axum::routing::{get, post};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
-use crate::config::Config;
-use crate::server::Gateway;
-use crate::state::StartError;
+use duo_gateway::{Config, Gateway, StartError};
 
 /// The model name the stand-in reports.
-pub const STAND_IN_MODEL: &str = "duo-demo-stand-in";
+const STAND_IN_MODEL: &str = "duo-demo-stand-in";
 
 /// Starts the stand-in model server on a free loopback port and returns its `/v1` base URL.
 ///
 /// # Errors
 /// When no loopback port can be bound.
-pub async fn start_stand_in() -> std::io::Result<String> {
+async fn start_stand_in() -> std::io::Result<String> {
     let app = Router::new()
         .route("/v1/chat/completions", post(answer))
         .route("/v1/completions", post(answer))
@@ -121,7 +119,9 @@ async fn answer(Json(body): Json<Value>) -> Response {
 ///
 /// # Errors
 /// When the gateway cannot start or a demo request fails.
-pub async fn run(mut config: Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+pub(crate) async fn run(
+    mut config: Config,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let upstream = start_stand_in().await?;
     config.fastapi.api_host = "127.0.0.1".into();
     config.fastapi.api_port = 0;

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use duo_core::{ModelEndpoint, ModelFamily, ModelIdentifier, ProviderKind, Secret};
 
-use super::config::OpenAiModelConfig;
-use crate::config::ConfigError;
+use crate::ConfigError;
+use crate::config::OpenAiModelConfig;
 
 /// One model clients may call.
 #[derive(Debug, Clone)]
@@ -234,7 +234,10 @@ mod tests {
         from_env.api_key_env = Some("CARGO_PKG_NAME".into()); // set by cargo for its tests
         let models = Models::resolve(&[from_env]).unwrap();
         let key = models.get("a").unwrap().endpoint.api_key().cloned();
-        assert_eq!(key.as_ref().map(Secret::expose), Some("duo-gateway"));
+        assert_eq!(
+            key.as_ref().map(Secret::expose),
+            Some(env!("CARGO_PKG_NAME"))
+        );
         let e = err(&[m.clone()]);
         assert!(e.contains("openai_api.models[0].api_key_env"), "{e}");
         assert!(e.contains("DUO_TEST_UNSET_VAR_FOR_KEYS"), "{e}");

@@ -1,7 +1,7 @@
 //! Length limits of the string fields of every request body, in one table.
 //!
 //! Every JSON body is checked here before it is turned into a wire struct ([`check_body`], called
-//! by [`crate::wire::parse_body`] and the OpenAI-compatible API's parser), so a 1 MB `api_key`
+//! by the gateway's GitLab routes and the OpenAI-compatible API's parser), so a 1 MB `api_key`
 //! is a 422 naming the field, not an upstream failure. A field is matched by the end of its key
 //! path (array indices ignored): `model_metadata.name` before `name`. Strings of fields the table
 //! does not list are content (code, prompts, messages, template inputs) and bounded only by
@@ -116,11 +116,7 @@ impl fmt::Display for TooLong {
     }
 }
 
-impl From<TooLong> for crate::error::ApiError {
-    fn from(e: TooLong) -> Self {
-        Self::Validation(e.to_string())
-    }
-}
+impl std::error::Error for TooLong {}
 
 /// Checks every string of `body` against [`FIELDS`].
 ///

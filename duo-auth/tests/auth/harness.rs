@@ -8,15 +8,14 @@ pub(crate) use axum::extract::State;
 pub(crate) use axum::http::StatusCode;
 pub(crate) use axum::response::IntoResponse;
 pub(crate) use axum::routing::post;
+pub(crate) use duo_auth::{AuthConfig, AuthError, Authenticator, Caller, require_auth};
 pub(crate) use duo_core::{Secret, UnitPrimitive};
-pub(crate) use duo_gateway::auth::{AuthConfig, AuthError, Authenticator, Caller, require_auth};
 pub(crate) use duo_testkit::oidc::{
     FakeOidc, INSTANCE_ID, INSTANCE_UID, Mode, REALM, gitlab_headers,
 };
 pub(crate) use serde_json::{Value, json};
 
-pub(crate) const SIGNING_KEY: &str = include_str!("../fixtures/signing_key.pem");
-pub(crate) const VALIDATION_KEY: &str = include_str!("../fixtures/validation_key.pem");
+pub(crate) use duo_testkit::keys::{SIGNING_KEY, VALIDATION_KEY};
 
 /// What the app answers: the authenticated caller, as JSON.
 pub(crate) async fn whoami(caller: Caller, Json(_body): Json<Value>) -> Json<Value> {

@@ -1,31 +1,35 @@
-//! [`reason`]: what an upstream said, made fit to show: secrets redacted, cut short.
+//! What an upstream said, made fit to show: [`reason`] (secrets redacted, cut short) for error
+//! bodies, [`redacted`] for log lines.
 //!
 //! The providers already scrub the endpoint's own key from upstream text; this adds the
 //! built-in secret shapes (bearer tokens, `api_key=…`, AWS keys, …) for text that quotes others,
-//! before it goes into an error body, a log line or the readiness answer.
+//! before it goes into an error body, a log line or an unauthenticated readiness answer.
 
 use std::sync::LazyLock;
 
-use duo_logging::Redactor;
+use crate::redact::Redactor;
 
 /// The longest upstream reason quoted to a client.
-pub(crate) const MAX_REASON: usize = 300;
+pub const MAX_REASON: usize = 300;
 
 /// Compiled once; only constant patterns.
 static REDACTOR: LazyLock<Redactor> = LazyLock::new(Redactor::builtin);
 
 /// `text` with secrets redacted (every built-in pattern) and cut to [`MAX_REASON`] bytes.
-pub(crate) fn reason(text: &str) -> String {
+#[must_use]
+pub fn reason(text: &str) -> String {
     shorten(REDACTOR.redact(text.trim()).as_ref(), MAX_REASON)
 }
 
 /// `text` with secrets redacted, whole (for log lines).
-pub(crate) fn redacted(text: &str) -> String {
+#[must_use]
+pub fn redacted(text: &str) -> String {
     REDACTOR.redact(text).into_owned()
 }
 
 /// `text` cut to at most `max` bytes (at a character boundary), with `…` when cut.
-pub(crate) fn shorten(text: &str, max: usize) -> String {
+#[must_use]
+pub fn shorten(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_owned();
     }

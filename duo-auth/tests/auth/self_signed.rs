@@ -169,7 +169,7 @@ async fn without_a_signing_key_an_ephemeral_key_signs_tokens_for_this_process_on
     let auth = Authenticator::new(&config, reqwest::Client::new()).unwrap();
     assert_eq!(
         auth.signing_key_source(),
-        duo_gateway::auth::SigningKeySource::Ephemeral
+        duo_auth::SigningKeySource::Ephemeral
     );
     assert!(format!("{auth:?}").contains("signing_key: Ephemeral"));
     let warnings = capture

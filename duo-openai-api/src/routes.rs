@@ -14,22 +14,22 @@ use duo_core::LanguageModel;
 use duo_logging::{CallLabels, Logged, RequestLogHandle};
 use serde::Serialize;
 
-use super::error::OpenAiError;
-use super::models::OpenAiModel;
-use super::request::{self, Parsed, parse_json};
-use super::sse::{self, Framer, Kind};
-use super::wire::{
+use crate::OpenAiState;
+use crate::error::OpenAiError;
+use crate::models::OpenAiModel;
+use crate::request::{self, Parsed, parse_json};
+use crate::sse::{self, Framer, Kind};
+use crate::wire::{
     AssistantMessage, ChatChoice, ChatCompletion, ModelList, ModelObject, TextChoice,
     TextCompletion, Usage,
 };
-use crate::state::AppState;
 
 /// `owned_by` of every listed model.
 const OWNER: &str = "duo-gateway";
 
 /// `GET /v1/models`: the configured models, in configuration order.
-pub(crate) async fn list_models(State(state): State<AppState>) -> Response {
-    let api = state.openai_api();
+pub(crate) async fn list_models(State(state): State<OpenAiState>) -> Response {
+    let api = state.api();
     let data = api
         .models
         .iter()
@@ -43,10 +43,10 @@ pub(crate) async fn list_models(State(state): State<AppState>) -> Response {
 
 /// `GET /v1/models/{model}`: one model, or 404 `model_not_found`.
 pub(crate) async fn retrieve_model(
-    State(state): State<AppState>,
+    State(state): State<OpenAiState>,
     Path(model): Path<String>,
 ) -> Response {
-    let api = state.openai_api();
+    let api = state.api();
     match api.models.get(&model) {
         Some(m) => json(&model_object(m, api.started)),
         None => OpenAiError::model_not_found(&model).into_response(),
@@ -64,7 +64,7 @@ fn model_object(m: &OpenAiModel, created: u64) -> ModelObject<'_> {
 
 /// `POST /v1/chat/completions`.
 pub(crate) async fn chat_completions(
-    State(state): State<AppState>,
+    State(state): State<OpenAiState>,
     log: Option<Extension<RequestLogHandle>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -77,7 +77,7 @@ pub(crate) async fn chat_completions(
 
 /// `POST /v1/completions`.
 pub(crate) async fn completions(
-    State(state): State<AppState>,
+    State(state): State<OpenAiState>,
     log: Option<Extension<RequestLogHandle>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -94,7 +94,7 @@ fn read(body: Result<Bytes, BytesRejection>) -> Result<Bytes, OpenAiError> {
 }
 
 async fn answer(
-    state: &AppState,
+    state: &OpenAiState,
     log: Option<RequestLogHandle>,
     parsed: Result<Parsed, OpenAiError>,
     kind: Kind,
@@ -118,7 +118,7 @@ async fn answer(
 }
 
 async fn call(
-    state: &AppState,
+    state: &OpenAiState,
     log: Option<RequestLogHandle>,
     parsed: Result<Parsed, OpenAiError>,
     kind: Kind,
@@ -126,7 +126,7 @@ async fn call(
 ) -> Result<Response, OpenAiError> {
     let parsed = parsed?;
     let model = state
-        .openai_api()
+        .api()
         .models
         .get(&parsed.model)
         .ok_or_else(|| OpenAiError::model_not_found(&parsed.model))?;
@@ -137,7 +137,7 @@ async fn call(
         h.set_model_identifier(endpoint.identifier().to_string());
     }
     let client = state
-        .models()
+        .registry()
         .model(endpoint)
         .await
         .map_err(|e| upstream_error(&e))?;

@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Response};
 use duo_logging::RequestLogHandle;
 use ring::digest::{SHA256, digest};
 
-use super::config::{ClientKeyEntry, OpenAiApiConfig};
-use super::error::OpenAiError;
-use crate::config::ConfigError;
-use crate::state::AppState;
+use crate::ConfigError;
+use crate::OpenAiState;
+use crate::config::{ClientKeyEntry, OpenAiApiConfig};
+use crate::error::OpenAiError;
 
 const DIGEST_LEN: usize = 32;
 
@@ -155,7 +155,7 @@ fn read_key_file(path: &Path) -> Result<Vec<Key>, ConfigError> {
 /// The auth layer of the OpenAI-compatible routes: `Authorization: Bearer <key>` must carry one
 /// of the configured client keys, else 401 in OpenAI's error shape (`invalid_api_key`).
 pub(crate) async fn require_key(
-    State(state): State<AppState>,
+    State(state): State<OpenAiState>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -167,7 +167,7 @@ pub(crate) async fn require_key(
     let log = request.extensions().get::<RequestLogHandle>().cloned();
     let error = match presented {
         None => OpenAiError::missing_key(),
-        Some(key) => match state.openai_api().keys.check(key) {
+        Some(key) => match state.api().keys.check(key) {
             Some(name) => {
                 tracing::debug!(client = %name, "OpenAI-compatible API client authenticated");
                 let name = ClientName(Arc::clone(name));

@@ -4,8 +4,8 @@
 use duo_core::{GenerationParams, Message, ModelRequest, Prompt, Role};
 use serde::de::DeserializeOwned;
 
-use super::error::OpenAiError;
-use super::wire::{
+use crate::error::OpenAiError;
+use crate::wire::{
     ChatCompletionRequest, CompletionRequest, MessageContent, PromptInput, Stop, StreamOptions,
 };
 
@@ -41,7 +41,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, OpenAiEr
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         OpenAiError::invalid_body(format!("The request body is not valid JSON: {e}"))
     })?;
-    crate::limits::check_body(&value)
+    duo_core::limits::check_body(&value)
         .map_err(|e| OpenAiError::invalid(e.field.clone(), e.to_string()))?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();

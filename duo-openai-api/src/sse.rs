@@ -21,8 +21,8 @@ use duo_core::{Error, EventStream, FinishReason, StreamEvent, Usage};
 use futures::{Stream, StreamExt};
 use serde::Serialize;
 
-use super::wire::{self, ChatCompletionChunk, ChunkChoice, Delta, TextChoice, TextCompletion};
-use crate::streaming::StreamAborted;
+use crate::wire::{self, ChatCompletionChunk, ChunkChoice, Delta, TextChoice, TextCompletion};
+use duo_core::StreamAborted;
 
 /// The terminating event.
 pub const DONE: &[u8] = b"data: [DONE]\n\n";

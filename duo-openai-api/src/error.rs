@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use duo_core::Error;
 
-use super::wire::{ErrorBody, ErrorDetail};
+use crate::wire::{ErrorBody, ErrorDetail};
 
 const INVALID_REQUEST: &str = "invalid_request_error";
 const SERVER_ERROR: &str = "server_error";
@@ -88,7 +88,7 @@ impl OpenAiError {
             INVALID_REQUEST,
             format!(
                 "The model '{}' does not exist; GET /v1/models lists the models served here.",
-                crate::upstream_text::shorten(model, 200)
+                duo_logging::upstream_text::shorten(model, 200)
             ),
         )
         .code("model_not_found");
@@ -141,13 +141,13 @@ impl OpenAiError {
                 INVALID_REQUEST,
                 format!(
                     "The model server rejected the request (HTTP {status}): {}",
-                    crate::upstream_text::reason(message)
+                    duo_logging::upstream_text::reason(message)
                 ),
             )
             // the model server's own code (`context_length_exceeded`) tells a client what to
             // fix; it is a short identifier (see `Error::with_upstream_code`), redacted anyway
             .code(match code {
-                Some(code) => Cow::Owned(crate::upstream_text::reason(code)),
+                Some(code) => Cow::Owned(duo_logging::upstream_text::reason(code)),
                 None => Cow::Borrowed("upstream_rejected_request"),
             }),
             Error::Connect { .. } | Error::UpstreamStatus { status: 503, .. } => Self::new(
@@ -318,7 +318,7 @@ mod tests {
 
     #[test]
     fn long_texts_are_shortened_at_char_boundaries() {
-        assert_eq!(crate::upstream_text::shorten("abc", 5), "abc");
-        assert_eq!(crate::upstream_text::shorten("ééé", 3), "é…");
+        assert_eq!(duo_logging::upstream_text::shorten("abc", 5), "abc");
+        assert_eq!(duo_logging::upstream_text::shorten("ééé", 3), "é…");
     }
 }

@@ -1,0 +1,128 @@
+//! `duo-gateway check-config`: it builds everything start-up builds (the HTTP client with its CA
+//! bundle, the Bedrock settings, the signing key, the prompts) and exits 2 naming the setting
+//! that stops it, never printing a secret.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+
+use duo_testkit::keys::SIGNING_KEY;
+use duo_testkit::tls::TestCa;
+
+/// `duo-gateway check-config` with only `env` set.
+fn check_config(env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_duo-gateway"));
+    cmd.arg("check-config").env_clear();
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn check_config_refuses_unusable_bedrock_settings_and_misspelt_keys_naming_them() {
+    for (env, says) in [
+        (
+            vec![("AIGW_PROVIDERS__BEDROCK__ACCESS_KEY_ID", "AKIDHALFPAIR")],
+            "invalid configuration: providers.bedrock: access_key_id is set but secret_access_key is missing",
+        ),
+        (
+            vec![("AIGW_PROVIDERS__BEDROCK__ENDPOINT_URL", "bedrock.internal")],
+            "invalid configuration: providers.bedrock endpoint URL 'bedrock.internal' must be an absolute http(s) URL",
+        ),
+        (
+            vec![(
+                "AIGW_PROVIDERS__BEDROCK__ENDPOINT",
+                "https://bedrock.internal",
+            )],
+            "unknown field: found `endpoint`",
+        ),
+        (
+            vec![("AIGW_LOGGING__FORMAT", "json")],
+            "unknown field: found `format`",
+        ),
+    ] {
+        let out = check_config(&env);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{env:?}: {stderr}");
+        assert!(stderr.contains(says), "{env:?}: {stderr}");
+    }
+    // GitLab's LiteLLM switch, carried over from its gateway, is accepted (and does nothing).
+    let out = check_config(&[("AIGW_LOGGING__ENABLE_LITELLM_LOGGING", "true")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn check_config_refuses_an_unreadable_or_empty_ca_bundle_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let missing = dir.path().join("missing.pem");
+    let run = |bundle: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_duo-gateway"))
+            .arg("check-config")
+            .env_clear()
+            .env("AIGW_PROVIDERS__HTTP__CA_BUNDLE", bundle)
+            .output()
+            .unwrap()
+    };
+    let out = run(&missing);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot read http.ca_bundle {}", missing.display())),
+        "{stderr}"
+    );
+    let out = run(&empty);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("http.ca_bundle {} holds no", empty.display())),
+        "{stderr}"
+    );
+    let ca = TestCa::new();
+    let good = ca.write_bundle(dir.path()).unwrap();
+    let out = run(&good);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn check_config_says_which_signing_key_is_in_force_never_the_key() {
+    let run = |key: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_duo-gateway"));
+        cmd.arg("check-config").env_clear();
+        if let Some(key) = key {
+            cmd.env("AIGW_SELF_SIGNED_JWT__SIGNING_KEY", key);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let ephemeral = run(None);
+    assert!(
+        ephemeral.contains("self-signed JWT signing key: ephemeral (generated at start, ES256; its tokens die with the process and are not accepted by other replicas"),
+        "{ephemeral}"
+    );
+    let configured = run(Some(SIGNING_KEY));
+    assert!(
+        configured.contains(
+            "self-signed JWT signing key: configured (self_signed_jwt.signing_key, RS256)"
+        ),
+        "{configured}"
+    );
+    for line in SIGNING_KEY.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(!configured.contains(line), "key material in the output");
+    }
+}

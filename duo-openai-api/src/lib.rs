@@ -1,0 +1,206 @@
+//! # duo-openai-api
+//!
+//! An OpenAI-compatible API over the models an operator names, so the OpenAI-speaking tools of a
+//! company (IDE plugins, scripts, the official `openai` clients) use the same upstream clients,
+//! logs and metrics as GitLab Duo. The duo gateway mounts it (Cargo feature `openai-api`, on by
+//! default); another axum service can mount it alone.
+//!
+//! - `GET /v1/models`, `GET /v1/models/{model}`: the configured models (OpenAI's list shape).
+//! - `POST /v1/chat/completions`: `messages` → a chat prompt; JSON or SSE
+//!   (`chat.completion.chunk`, `stream_options.include_usage`, `data: [DONE]`).
+//! - `POST /v1/completions`: `prompt` (and `suffix`) → a text or fill-in-the-middle prompt.
+//! - Auth: `Authorization: Bearer <key>` with one of `openai_api.api_keys` /
+//!   `openai_api.api_keys_file`, checked by this API's own layer (GitLab tokens do not apply).
+//! - Errors: OpenAI's shape `{"error": {"message", "type", "param", "code"}}` ([`OpenAiError`]).
+//!
+//! [`OpenAiState`] holds what the routes need: the resolved [`OpenAiApi`] settings (client keys
+//! as digests, models with their upstream keys), and the provider [`Registry`] and [`Metrics`]
+//! the application shares with its other routes. [`router`] gives the routes with that state.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use duo_logging::{Metrics, RequestLogLayer, RequestLogSettings};
+//! use duo_openai_api::{OpenAiApiConfig, OpenAiState};
+//! use duo_providers::{ProviderConfig, Registry};
+//!
+//! # fn app(config: OpenAiApiConfig) -> Result<axum::Router, duo_openai_api::ConfigError> {
+//! let registry = Arc::new(Registry::new(ProviderConfig::default()));
+//! let metrics = Arc::new(Metrics::new());
+//! let state = OpenAiState::new(&config, registry, Arc::clone(&metrics))?;
+//! // The request log is optional; with it, each call's model, tokens and client are logged.
+//! let app = duo_openai_api::router(state)
+//!     .layer(RequestLogLayer::new(RequestLogSettings::default(), metrics));
+//! # Ok(app) }
+//! ```
+//!
+//! `OPENAI_API.md` in this crate is the operator's page: settings, errors, streaming.
+
+mod config;
+mod error;
+mod keys;
+mod models;
+mod request;
+mod routes;
+mod sse;
+mod wire;
+
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use duo_logging::Metrics;
+use duo_providers::Registry;
+
+pub use config::{ClientKeyEntry, OpenAiApiConfig, OpenAiModelConfig};
+pub use error::OpenAiError;
+pub use keys::ClientName;
+
+use keys::ClientKeys;
+use models::Models;
+
+/// Settings of `[openai_api]` that cannot be used; the message names the setting (e.g.
+/// `openai_api.models[1].identifier`).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// The OpenAI-compatible API's resolved settings: client keys (as digests) and models (with
+/// their upstream keys read from the environment or files), built once at start.
+#[derive(Debug)]
+pub struct OpenAiApi {
+    enabled: bool,
+    keys: ClientKeys,
+    models: Models,
+    /// Unix seconds at start, the `created` of listed models.
+    started: u64,
+}
+
+impl OpenAiApi {
+    /// Resolves `[openai_api]`; when it is disabled nothing is read and nothing is served.
+    ///
+    /// # Errors
+    /// An invalid model entry, an unreadable key file, an unset key variable, or no client key,
+    /// naming the setting (e.g. `openai_api.models[1].identifier`).
+    pub fn from_config(config: &OpenAiApiConfig) -> Result<Self, ConfigError> {
+        if !config.enabled {
+            return Ok(Self::disabled());
+        }
+        let keys = ClientKeys::resolve(config)?;
+        let models = Models::resolve(&config.models)?;
+        if models.len() == 0 {
+            return Err(ConfigError(
+                "openai_api.models: the OpenAI-compatible API is enabled but lists no model".into(),
+            ));
+        }
+        Ok(Self {
+            enabled: true,
+            keys,
+            models,
+            started: routes::now(),
+        })
+    }
+
+    /// An API that serves nothing.
+    #[must_use]
+    pub fn disabled() -> Self {
+        Self {
+            enabled: false,
+            keys: ClientKeys::none(),
+            models: Models::default(),
+            started: 0,
+        }
+    }
+
+    /// Whether the routes are served.
+    #[must_use]
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// The model names clients may use, in configuration order.
+    pub fn model_names(&self) -> impl Iterator<Item = &str> {
+        self.models.iter().map(|m| m.name.as_str())
+    }
+}
+
+/// What the routes need, cheap to clone: the resolved API settings, and the provider registry
+/// and metrics shared with the rest of the application.
+#[derive(Clone, Debug)]
+pub struct OpenAiState(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    api: OpenAiApi,
+    registry: Arc<Registry>,
+    metrics: Arc<Metrics>,
+}
+
+impl OpenAiState {
+    /// Resolves `config` (see [`OpenAiApi::from_config`]) and keeps the shared parts.
+    ///
+    /// # Errors
+    /// As [`OpenAiApi::from_config`].
+    pub fn new(
+        config: &OpenAiApiConfig,
+        registry: Arc<Registry>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, ConfigError> {
+        Ok(Self::from_api(
+            OpenAiApi::from_config(config)?,
+            registry,
+            metrics,
+        ))
+    }
+
+    /// The state of already resolved settings.
+    #[must_use]
+    pub fn from_api(api: OpenAiApi, registry: Arc<Registry>, metrics: Arc<Metrics>) -> Self {
+        Self(Arc::new(Inner {
+            api,
+            registry,
+            metrics,
+        }))
+    }
+
+    /// The resolved settings.
+    #[must_use]
+    pub fn api(&self) -> &OpenAiApi {
+        &self.0.api
+    }
+
+    fn registry(&self) -> &Registry {
+        &self.0.registry
+    }
+
+    fn metrics(&self) -> &Arc<Metrics> {
+        &self.0.metrics
+    }
+}
+
+/// The OpenAI-compatible routes with their own key check, to serve or to `merge` into another
+/// router; empty when `openai_api.enabled` is false.
+pub fn router(state: OpenAiState) -> Router {
+    let api = state.api();
+    if !api.is_enabled() {
+        return Router::new();
+    }
+    tracing::info!(
+        client_keys = api.keys.len(),
+        models = %api.model_names().collect::<Vec<_>>().join(", "),
+        "OpenAI-compatible API enabled"
+    );
+    Router::new()
+        .route("/v1/models", get(routes::list_models))
+        .route("/v1/models/{*model}", get(routes::retrieve_model))
+        .route("/v1/chat/completions", post(routes::chat_completions))
+        .route("/v1/completions", post(routes::completions))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            keys::require_key,
+        ))
+        .with_state(state)
+}
