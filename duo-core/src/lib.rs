@@ -15,6 +15,8 @@
 //! - [`Error`]: one error enum that says whose fault it is ([`Fault`]) and whether a retry may help.
 //! - [`LanguageModel`]: the object-safe async trait every provider implements.
 //! - [`limits`]: the length limit of every string field of a request body, in one table.
+//! - [`reasoning`]: `<think>…</think>` blocks removed from answers, as a stream adapter and a
+//!   [`LanguageModel`] decorator.
 //!
 //! ```
 //! use duo_core::{ModelEndpoint, ModelFamily, ModelIdentifier, ProviderKind};
@@ -34,6 +36,7 @@ mod language_model;
 pub mod limits;
 mod prompt;
 mod provider;
+pub mod reasoning;
 mod secret;
 mod stream;
 

@@ -20,10 +20,8 @@ use crate::state::{AppState, RequestLog};
 use duo_auth::Caller;
 use duo_openai_api::{ClientKeyEntry, OpenAiModelConfig};
 
-/// The chat agent's pieces the `react_parser` and `think_filter` targets drive directly.
-pub use crate::routes::chat_agent::{
-    react_parser::ReactParser, stream::lines, think::ThinkFilter, wire::AgentEvent,
-};
+/// The chat agent's pieces the `react_parser` target drives directly.
+pub use crate::routes::chat_agent::{react_parser::ReactParser, stream::lines, wire::AgentEvent};
 
 /// The model name the OpenAI-compatible routes serve in [`state`].
 pub const OPENAI_MODEL: &str = "fuzz-model";

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use duo_core::reasoning::StripReasoning;
 use duo_core::{Feature, LanguageModel, ModelEndpoint, ModelFamily};
 use duo_logging::{CallLabels, LlmLogger, Logged, Metrics, RequestLogHandle, RequestLogSettings};
 use duo_prompts::{PromptDefinition, PromptRegistry, ResolveError};
@@ -195,7 +196,9 @@ impl AppState {
         self.0.prompts.resolve(prompt_id, family, "*").is_ok()
     }
 
-    /// The client for `endpoint` (cached per endpoint), wrapped to log and measure this call.
+    /// The client for `endpoint` (cached per endpoint), wrapped to log and measure this call,
+    /// and, for families that reason aloud (`ModelFamily::strips_reasoning`), to strip
+    /// `<think>…</think>` from its answers on every route.
     pub(crate) async fn model(
         &self,
         endpoint: &ModelEndpoint,
@@ -208,12 +211,16 @@ impl AppState {
             .model(endpoint)
             .await
             .map_err(ApiError::model)?;
-        Ok(Arc::new(Logged::new(
+        let logged: Arc<dyn LanguageModel> = Arc::new(Logged::new(
             model,
             log.0.clone(),
             Arc::clone(&self.0.metrics),
             CallLabels::new(feature.as_str(), endpoint.family().key()),
-        )))
+        ));
+        Ok(StripReasoning::when(
+            endpoint.family().strips_reasoning(),
+            logged,
+        ))
     }
 }
 

@@ -237,3 +237,44 @@ async fn upstream_http_errors_are_421_on_the_prompt_routes() {
         json!({"detail": "400: This model's maximum context length is 4096 tokens. However, you requested 7302 tokens."})
     );
 }
+
+#[tokio::test]
+async fn reasoning_of_a_qwen_model_is_stripped_on_the_prompt_routes_too() {
+    let fake = FakeOpenAi::start().await;
+    fake.script(
+        Reply::stream("<think>The user wants x*2 explained.</think>It doubles x.").chunks(5),
+    );
+    fake.script(Reply::answer("<think>short</think>It doubles x."));
+    let gw = start(config()).await;
+    let streamed = prompt_body("qwen", &fake.url(), "custom_openai/Qwen3-8B", true);
+    let res = client()
+        .post(gw.url("/v1/prompts/chat/explain_code"))
+        .json(&streamed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "It doubles x.");
+    let whole = prompt_body("qwen", &fake.url(), "custom_openai/Qwen3-8B", false);
+    let res = client()
+        .post(gw.url("/v1/prompts/chat/explain_code"))
+        .json(&whole)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), json!("It doubles x."));
+    // A family that does not reason aloud keeps the text as the model wrote it.
+    fake.script(Reply::answer("<think>kept</think>ok"));
+    let mistral = prompt_body("mistral", &fake.url(), "custom_openai/m", false);
+    let res = client()
+        .post(gw.url("/v1/prompts/chat/explain_code"))
+        .json(&mistral)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!("<think>kept</think>ok")
+    );
+}

@@ -68,11 +68,13 @@ fn ndjson(chunks: &[&str], strip_reasoning: bool) -> Vec<u8> {
             output_tokens: 2,
         }),
     }));
-    let body = lines(
-        Box::pin(futures::stream::iter(events)),
-        strip_reasoning,
-        "fuzz".into(),
-    );
+    let upstream: duo_core::EventStream = Box::pin(futures::stream::iter(events));
+    let upstream = if strip_reasoning {
+        duo_core::reasoning::strip_reasoning(upstream)
+    } else {
+        upstream
+    };
+    let body = lines(upstream, "fuzz".into());
     futures::executor::block_on(body.map(|b| b.expect("infallible").to_vec()).concat())
 }
 

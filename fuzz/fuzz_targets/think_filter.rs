@@ -1,11 +1,11 @@
-//! The `<think>…</think>` filter of `/v2/chat/agent` (`ThinkFilter`) on arbitrary text.
+//! The `<think>…</think>` filter (`duo_core::reasoning::ThinkFilter`) on arbitrary text.
 //!
 //! Input: one byte of chunk size, then UTF-8 text. Checks the module's contract: the visible text
 //! does not depend on how the answer is cut into chunks (tags split across chunks included), and
 //! a text without `<` passes through unchanged.
 #![no_main]
 
-use duo_gateway::fuzzing::ThinkFilter;
+use duo_core::reasoning::ThinkFilter;
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common/mod.rs"]

@@ -17,7 +17,6 @@
 pub mod inputs;
 pub mod react_parser;
 pub mod stream;
-pub mod think;
 pub mod tools;
 pub mod wire;
 
@@ -72,9 +71,5 @@ pub async fn agent(
         .generate_stream(&model_request)
         .await
         .map_err(ApiError::model)?;
-    Ok(stream::response(
-        upstream,
-        endpoint.family().strips_reasoning(),
-        endpoint.model().to_owned(),
-    ))
+    Ok(stream::response(upstream, endpoint.model().to_owned()))
 }

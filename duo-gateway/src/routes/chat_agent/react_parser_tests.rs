@@ -2,8 +2,8 @@
 
 use proptest::prelude::*;
 
-use super::super::think::ThinkFilter;
 use super::*;
+use duo_core::reasoning::ThinkFilter;
 
 /// Runs `chunks` through the filter (when `strip`) and the parser, as the route does.
 fn run(chunks: &[&str], strip: bool) -> Vec<AgentEvent> {

@@ -1,7 +1,7 @@
 //! The model's event stream → the NDJSON body of `/v2/chat/agent`.
 //!
-//! Each upstream chunk goes through the reasoning filter (when the family needs it) and the
-//! [`ReactParser`]; the events it completes are written as JSON lines right away. When the model
+//! Each upstream chunk (reasoning already stripped by the model's decorator, see
+//! `AppState::model`) goes through the [`ReactParser`]; the events it completes are written as JSON lines right away. When the model
 //! finishes, the parser's last events and a `usage` line close the body. A failure after the
 //! response started becomes an `error` line and the body then ends normally: that line is how
 //! the client learns of it (GitLab reads it and may retry when `retryable` is true).
@@ -17,15 +17,14 @@ use duo_core::{Error, EventStream, StreamEvent, Usage};
 use futures::{Stream, StreamExt};
 
 use super::react_parser::ReactParser;
-use super::think::ThinkFilter;
 use super::wire::{AgentEvent, UsageCounts};
 
 /// The content type of the answer.
 pub const NDJSON: &str = "application/x-ndjson; charset=utf-8";
 
 /// The answer's body as a response: `application/x-ndjson; charset=utf-8`.
-pub fn response(upstream: EventStream, strip_reasoning: bool, usage_key: String) -> Response {
-    let body = Body::from_stream(lines(upstream, strip_reasoning, usage_key));
+pub fn response(upstream: EventStream, usage_key: String) -> Response {
+    let body = Body::from_stream(lines(upstream, usage_key));
     let mut response = Response::new(body);
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(NDJSON));
@@ -35,7 +34,6 @@ pub fn response(upstream: EventStream, strip_reasoning: bool, usage_key: String)
 
 struct Pump {
     upstream: EventStream,
-    think: Option<ThinkFilter>,
     parser: ReactParser,
     usage_key: String,
     done: bool,
@@ -44,12 +42,10 @@ struct Pump {
 /// The NDJSON lines for `upstream`, one write per upstream chunk that completes an event.
 pub fn lines(
     upstream: EventStream,
-    strip_reasoning: bool,
     usage_key: String,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
     let pump = Pump {
         upstream,
-        think: strip_reasoning.then(ThinkFilter::new),
         parser: ReactParser::new(),
         usage_key,
         done: false,
@@ -89,24 +85,11 @@ pub fn lines(
 
 impl Pump {
     fn delta(&mut self, text: &str) -> Vec<AgentEvent> {
-        match &mut self.think {
-            Some(filter) => {
-                let visible = filter.push(text);
-                self.parser.push(&visible)
-            }
-            None => self.parser.push(text),
-        }
+        self.parser.push(text)
     }
 
     fn finish(&mut self, reason: &str, usage: Option<Usage>) -> Vec<AgentEvent> {
-        let mut events = match &mut self.think {
-            Some(filter) => {
-                let rest = filter.finish();
-                self.parser.push(&rest)
-            }
-            None => Vec::new(),
-        };
-        events.extend(self.parser.finish(Some(reason)));
+        let mut events = self.parser.finish(Some(reason));
         if let Some(usage) = usage {
             events.push(AgentEvent::Usage {
                 usage: BTreeMap::from([(
@@ -146,9 +129,12 @@ mod tests {
     use serde_json::{Value, json};
 
     fn collect(events: Vec<Result<StreamEvent, Error>>, strip: bool) -> Vec<Value> {
-        let upstream: EventStream = Box::pin(futures::stream::iter(events));
+        let mut upstream: EventStream = Box::pin(futures::stream::iter(events));
+        if strip {
+            upstream = duo_core::reasoning::strip_reasoning(upstream);
+        }
         let chunks: Vec<Bytes> = futures::executor::block_on(
-            lines(upstream, strip, "m".into())
+            lines(upstream, "m".into())
                 .map(|r| r.unwrap_or_default())
                 .collect(),
         );
