@@ -58,7 +58,14 @@ mod middleware;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing {
+    use super::caller::Caller;
     use super::claims::{IssuerOnly, TokenClaims};
+
+    /// The debug caller a bypass gives (every scope), for fuzzing handlers behind the layer.
+    #[must_use]
+    pub fn bypass_caller(global_user_id: Option<String>, instance_id: Option<String>) -> Caller {
+        Caller::bypass(global_user_id, instance_id, None)
+    }
 
     /// Why the JWS protected header of `token` is refused (`Unreadable`, `Critical`), if it is:
     /// the check the authenticator makes before any key is looked up.

@@ -17,7 +17,6 @@ use duo_core::Secret;
 use crate::config::Config;
 use crate::routes::{chat_agent, chat_v1, code_suggestions, prompts};
 use crate::state::{AppState, RequestLog};
-use duo_auth::Caller;
 use duo_openai_api::{ClientKeyEntry, OpenAiModelConfig};
 
 /// The chat agent's pieces the `react_parser` target drives directly.
@@ -98,7 +97,12 @@ pub fn chat_invokables() -> Vec<String> {
 
 /// Runs `route`'s handler on `headers` and `body` as the router would after authentication.
 pub async fn call(state: &AppState, route: &Route, headers: HeaderMap, body: Bytes) -> Response {
-    let caller = || Extension(Caller::bypass(Some("1".into()), Some("2".into()), None));
+    let caller = || {
+        Extension(duo_auth::fuzzing::bypass_caller(
+            Some("1".into()),
+            Some("2".into()),
+        ))
+    };
     let log = RequestLog::default;
     let st = || State(state.clone());
     let result = match route {
