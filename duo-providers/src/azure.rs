@@ -1,15 +1,14 @@
 //! [`AzureOpenAiModel`]: Azure OpenAI deployments (`azure/<deployment>` identifiers).
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
-use duo_core::{
-    Error, EventStream, Generation, GenerationParams, LanguageModel, Message, ModelEndpoint,
-    ModelRequest, Prompt, ProviderKind, async_trait,
-};
+use duo_core::{Error, ModelEndpoint, ProviderKind};
 use reqwest::header::{AUTHORIZATION, HeaderName};
 
 use crate::http::HttpClient;
 use crate::openai::client::{OpenAiClient, display_url, join, parse_base_url, secret_header};
+use crate::openai::model::{AzureOpenAi, OpenAiStyleModel, Probe};
 use crate::{AzureAuth, AzureSettings};
 
 /// A deployment on Azure OpenAI.
@@ -25,14 +24,11 @@ use crate::{AzureAuth, AzureSettings};
 ///   [`Error::ContentFiltered`], naming the filtered categories; an answer cut by the filter
 ///   finishes with `FinishReason::ContentFilter`. The first stream chunk (empty `choices`,
 ///   `prompt_filter_results`) yields no event.
-/// - [`probe`](LanguageModel::probe): a one-token chat call (Azure has no per-deployment model list).
-#[derive(Debug, Clone)]
-pub struct AzureOpenAiModel {
-    client: OpenAiClient,
-    deployment: String,
-}
+/// - [`probe`](duo_core::LanguageModel::probe): a one-token chat call (Azure has no
+///   per-deployment model list).
+pub type AzureOpenAiModel = OpenAiStyleModel<AzureOpenAi>;
 
-impl AzureOpenAiModel {
+impl OpenAiStyleModel<AzureOpenAi> {
     /// A client for `endpoint`, sharing `http`'s connection pool.
     ///
     /// # Errors
@@ -87,40 +83,9 @@ impl AzureOpenAiModel {
                 stop_limit: Some(4),
                 continue_prefill: false,
             },
-            deployment,
+            model: deployment,
+            probe: Probe::OneTokenChat,
+            flavor: PhantomData,
         })
-    }
-}
-
-#[async_trait]
-impl LanguageModel for AzureOpenAiModel {
-    fn provider(&self) -> &str {
-        ProviderKind::AzureOpenAi.as_str()
-    }
-
-    fn model(&self) -> &str {
-        &self.deployment
-    }
-
-    fn upstream(&self) -> &str {
-        &self.client.upstream
-    }
-
-    async fn generate_stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
-        self.client.stream(request).await
-    }
-
-    async fn generate(&self, request: &ModelRequest) -> Result<Generation, Error> {
-        self.client.generate(request).await
-    }
-
-    async fn probe(&self) -> Result<(), Error> {
-        let request = ModelRequest::new(Prompt::Chat(vec![Message::user("ping")])).with_params(
-            GenerationParams {
-                max_tokens: Some(1),
-                ..GenerationParams::default()
-            },
-        );
-        self.client.generate(&request).await.map(|_| ())
     }
 }

@@ -34,6 +34,33 @@ pub struct CurrentFile {
     pub content_below_cursor: String,
 }
 
+impl CurrentFile {
+    /// The file as the prompt inputs take it, from what a request sent: the name without
+    /// surrounding whitespace, the language id trimmed and lower-cased (`None` when empty).
+    #[must_use]
+    pub fn normalized(
+        file_name: String,
+        language_identifier: Option<&str>,
+        content_above_cursor: String,
+        content_below_cursor: String,
+    ) -> Self {
+        let file_name = if file_name.trim().len() == file_name.len() {
+            file_name // no allocation when there is nothing to trim
+        } else {
+            file_name.trim().to_owned()
+        };
+        Self {
+            file_name,
+            language_identifier: language_identifier
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_ascii_lowercase),
+            content_above_cursor,
+            content_below_cursor,
+        }
+    }
+}
+
 /// An extra context item (another open file, an import …) from the request's `context`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContextItem {
@@ -179,6 +206,28 @@ fn context_within(items: &[ContextItem], mut remaining: usize) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalized_trims_the_name_and_lower_cases_the_language() {
+        let f = CurrentFile::normalized(
+            " src/main.py\n".into(),
+            Some(" Python "),
+            "a".into(),
+            "b".into(),
+        );
+        assert_eq!(f.file_name, "src/main.py");
+        assert_eq!(f.language_identifier.as_deref(), Some("python"));
+        assert_eq!(
+            (
+                f.content_above_cursor.as_str(),
+                f.content_below_cursor.as_str()
+            ),
+            ("a", "b")
+        );
+        let blank =
+            CurrentFile::normalized("x.rs".into(), Some("  "), String::new(), String::new());
+        assert_eq!(blank.language_identifier, None);
+    }
 
     fn file(above: &str, below: &str) -> CurrentFile {
         CurrentFile {

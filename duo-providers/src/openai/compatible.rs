@@ -3,15 +3,13 @@
 
 use std::sync::Arc;
 
-use duo_core::{
-    Error, EventStream, Generation, LanguageModel, ModelEndpoint, ModelRequest, ProviderKind,
-    async_trait,
-};
-use reqwest::Url;
-use reqwest::header::{self, AUTHORIZATION};
+use std::marker::PhantomData;
+
+use duo_core::{Error, ModelEndpoint, ProviderKind};
+use reqwest::header::AUTHORIZATION;
 
 use super::client::{OpenAiClient, display_url, join, parse_base_url, secret_header};
-use super::wire::ModelList;
+use super::model::{OpenAiCompatible, OpenAiStyleModel, Probe};
 use crate::OpenAiSettings;
 use crate::http::HttpClient;
 
@@ -25,15 +23,10 @@ use crate::http::HttpClient;
 ///   `stream_options: {"include_usage": true}`.
 /// - Auth: `Authorization: Bearer <key>`, or `Bearer <placeholder_key>` (`dummy_key`, as
 ///   GitLab's gateway sends) when the endpoint has no key; none if the placeholder is empty.
-/// - [`probe`](LanguageModel::probe): `GET {base}/models`, which must list the model.
-#[derive(Debug, Clone)]
-pub struct OpenAiCompatibleModel {
-    client: OpenAiClient,
-    models_url: Url,
-    model: String,
-}
+/// - [`probe`](duo_core::LanguageModel::probe): `GET {base}/models`, which must list the model.
+pub type OpenAiCompatibleModel = OpenAiStyleModel<OpenAiCompatible>;
 
-impl OpenAiCompatibleModel {
+impl OpenAiStyleModel<OpenAiCompatible> {
     /// A client for `endpoint` (whose base URL ends in `/v1`), sharing `http`'s connection pool.
     ///
     /// # Errors
@@ -76,57 +69,9 @@ impl OpenAiCompatibleModel {
                 stop_limit: is_openai.then_some(4),
                 continue_prefill: !is_openai,
             },
-            models_url: join(&base, &["models"])?,
+            probe: Probe::ListModels(join(&base, &["models"])?),
             model,
-        })
-    }
-}
-
-#[async_trait]
-impl LanguageModel for OpenAiCompatibleModel {
-    fn provider(&self) -> &str {
-        ProviderKind::OpenAiCompatible.as_str()
-    }
-
-    fn model(&self) -> &str {
-        &self.model
-    }
-
-    fn upstream(&self) -> &str {
-        &self.client.upstream
-    }
-
-    async fn generate_stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
-        self.client.stream(request).await
-    }
-
-    async fn generate(&self, request: &ModelRequest) -> Result<Generation, Error> {
-        self.client.generate(request).await
-    }
-
-    async fn probe(&self) -> Result<(), Error> {
-        let builder = self
-            .client
-            .http
-            .inner()
-            .get(self.models_url.clone())
-            .header(header::ACCEPT, "application/json");
-        let response = self.client.send(builder).await?;
-        let list: ModelList = self.client.json(response).await?;
-        if list.data.iter().any(|m| m.id == self.model) {
-            return Ok(());
-        }
-        let served: Vec<&str> = list.data.iter().map(|m| m.id.as_str()).collect();
-        Err(Error::UpstreamStatus {
-            upstream: self.client.upstream.to_string(),
-            status: 404,
-            message: format!(
-                "model '{}' is not served here (served: {})",
-                self.model,
-                served.join(", ")
-            ),
-            retry_after: None,
-            code: Some("model_not_found".into()),
+            flavor: PhantomData,
         })
     }
 }

@@ -291,19 +291,14 @@ fn check_provider(
     }
 }
 
-/// The editor's file as the prompt inputs take it (name trimmed, language id lower-cased).
-pub(super) fn to_current_file(f: crate::wire::CurrentFile) -> CurrentFile {
-    CurrentFile {
-        file_name: trimmed(f.file_name),
-        language_identifier: f
-            .language_identifier
-            .as_deref()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_ascii_lowercase),
-        content_above_cursor: f.content_above_cursor,
-        content_below_cursor: f.content_below_cursor,
-    }
+/// The editor's file as the prompt inputs take it ([`CurrentFile::normalized`]).
+fn to_current_file(f: crate::wire::CurrentFile) -> CurrentFile {
+    CurrentFile::normalized(
+        f.file_name,
+        f.language_identifier.as_deref(),
+        f.content_above_cursor,
+        f.content_below_cursor,
+    )
 }
 
 fn to_context_item(c: crate::wire::ContextItem) -> ContextItem {
@@ -311,15 +306,6 @@ fn to_context_item(c: crate::wire::ContextItem) -> ContextItem {
         kind: c.kind,
         name: c.name,
         content: c.content,
-    }
-}
-
-/// `s` without surrounding whitespace, reusing its allocation when there is none.
-pub(super) fn trimmed(s: String) -> String {
-    if s.trim().len() == s.len() {
-        s
-    } else {
-        s.trim().to_owned()
     }
 }
 

@@ -18,7 +18,6 @@ use super::enabled_feature_flags;
 use super::language_server::supports_advanced_context;
 use super::pipeline::{self, Answer, Kind, PromptSource, Served, Suggestion};
 use super::sse;
-use super::v2::trimmed;
 use super::wire_v3::{
     CodeContextPayload, CompletionRequest, CompletionResponse, ComponentMetadata, EditorPayload,
     ModelInfo, ResponseMetadata, StreamStart,
@@ -154,16 +153,12 @@ async fn suggest(
             model: metadata.fields(),
             prompt_id,
             constraint,
-            file: CurrentFile {
-                file_name: trimmed(file_name),
-                language_identifier: language_identifier
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_ascii_lowercase),
+            file: CurrentFile::normalized(
+                file_name,
+                language_identifier.as_deref(),
                 content_above_cursor,
                 content_below_cursor,
-            },
+            ),
             context,
             source,
             stream: stream.unwrap_or(false),
