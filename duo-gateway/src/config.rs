@@ -166,8 +166,7 @@ impl Config {
                 "fastapi.body_limit_bytes must be at least 1024".into(),
             ));
         }
-        crate::model_selection::validate_allowed(&self.custom_models.allowed_endpoints)
-            .map_err(ConfigError)?;
+        validate_allowed(&self.custom_models.allowed_endpoints).map_err(ConfigError)?;
         if let Some(url) = &self.gitlab_url {
             url::Url::parse(url).map_err(|e| ConfigError(format!("gitlab_url '{url}': {e}")))?;
         }
@@ -233,6 +232,25 @@ impl Config {
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.fastapi.shutdown_grace_s)
     }
+}
+
+/// Checks `custom_models.allowed_endpoints` at start: each entry an http(s) URL with a host and
+/// no user info (only its scheme, host and port are compared).
+///
+/// # Errors
+/// The first bad entry, by index.
+fn validate_allowed(allowed: &[String]) -> Result<(), String> {
+    for (i, entry) in allowed.iter().enumerate() {
+        let bad = |why: &str| format!("custom_models.allowed_endpoints[{i}] '{entry}': {why}");
+        let url = url::Url::parse(entry.trim()).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(bad("must be an http(s) URL with a host"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("must not carry user info"));
+        }
+    }
+    Ok(())
 }
 
 /// The top-level keys of [`Config`]; other `AIGW_*` variables are ignored (with a warning).
@@ -415,6 +433,23 @@ mod tests {
             Some("https://gitlab.example.com")
         );
         assert!(!format!("{c:?}").contains("\"pem\""));
+    }
+
+    #[test]
+    fn allow_list_entries_are_validated() {
+        assert!(validate_allowed(&["http://vllm:8000/v1".into()]).is_ok());
+        for (entry, needle) in [
+            ("vllm:8000", "must be an http(s) URL"),
+            ("not a url", "relative URL"),
+            ("http://u:p@vllm:8000", "user info"),
+        ] {
+            let err = validate_allowed(&["http://ok".into(), entry.into()]).unwrap_err();
+            assert!(
+                err.starts_with("custom_models.allowed_endpoints[1]"),
+                "{err}"
+            );
+            assert!(err.contains(needle), "{entry}: {err}");
+        }
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! Bodies follow GitLab's gateway: `{"detail": …}` for everything but authentication, which
 //! [`duo_auth`] answers as `{"error": …}`.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Json;
@@ -182,6 +184,24 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
+    }
+}
+
+/// Set when a request body missed its read deadline; put in the request's extensions so the
+/// router can answer 408 instead of the extractor's rejection.
+#[derive(Debug, Clone, Default)]
+pub struct BodyTimedOut(Arc<AtomicBool>);
+
+impl BodyTimedOut {
+    /// Marks the deadline as missed.
+    pub(crate) fn set(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the body missed its deadline.
+    #[must_use]
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
     }
 }
 

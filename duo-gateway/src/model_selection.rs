@@ -122,25 +122,6 @@ fn allow_listed(url: &url::Url, allowed: &[String]) -> bool {
         .any(|a| a.origin() == origin)
 }
 
-/// Checks `custom_models.allowed_endpoints` at start: each entry an http(s) URL with a host and
-/// no user info (only its scheme, host and port are compared).
-///
-/// # Errors
-/// The first bad entry, by index.
-pub(crate) fn validate_allowed(allowed: &[String]) -> Result<(), String> {
-    for (i, entry) in allowed.iter().enumerate() {
-        let bad = |why: &str| format!("custom_models.allowed_endpoints[{i}] '{entry}': {why}");
-        let url = url::Url::parse(entry.trim()).map_err(|e| bad(&e.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(bad("must be an http(s) URL with a host"));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(bad("must not carry user info"));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,23 +239,6 @@ mod tests {
                 pick(fields("codestral", "", refused), &listed).is_err(),
                 "{refused}"
             );
-        }
-    }
-
-    #[test]
-    fn allow_list_entries_are_validated() {
-        assert!(validate_allowed(&["http://vllm:8000/v1".into()]).is_ok());
-        for (entry, needle) in [
-            ("vllm:8000", "must be an http(s) URL"),
-            ("not a url", "relative URL"),
-            ("http://u:p@vllm:8000", "user info"),
-        ] {
-            let err = validate_allowed(&["http://ok".into(), entry.into()]).unwrap_err();
-            assert!(
-                err.starts_with("custom_models.allowed_endpoints[1]"),
-                "{err}"
-            );
-            assert!(err.contains(needle), "{entry}: {err}");
         }
     }
 

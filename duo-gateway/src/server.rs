@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 
-pub(crate) use body::BodyTimedOut;
 use connection::ConnectionLimits;
 
 use crate::config::Config;

@@ -224,7 +224,7 @@ impl AppState {
     }
 }
 
-/// The request's log record, when the request-log layer is installed (it is in [`crate::router`]).
+/// The request's log record, when the request-log layer is installed (`router` installs it).
 #[derive(Clone, Default)]
 pub struct RequestLog(Option<RequestLogHandle>);
 

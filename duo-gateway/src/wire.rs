@@ -251,7 +251,7 @@ pub fn check_opt_len(field: &str, value: Option<&str>, max: usize) -> Result<(),
 }
 
 /// Parses a JSON body, answering 422 with where and why it failed. Every string field is
-/// checked against the length limits of [`crate::limits`] first.
+/// checked against the length limits of `duo_core::limits` first.
 ///
 /// # Errors
 /// [`ApiError::Validation`] with serde's message, prefixed with the field's path when the JSON

@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::server::BodyTimedOut;
+use crate::error::BodyTimedOut;
 
 /// The longest plain-text rejection kept as the `detail`; longer ones get the status's reason.
 const MAX_DETAIL_BYTES: usize = 4096;

@@ -13,7 +13,6 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -24,24 +23,12 @@ use hyper::body::Incoming;
 use tokio::time::Sleep;
 
 use super::activity::InFlight;
+use crate::error::BodyTimedOut;
 
 /// The most unread body bytes discarded after an early answer.
 pub const DRAIN_MAX_BYTES: usize = 32 * 1024 * 1024;
 /// The longest an unread body is drained after an early answer.
 pub const DRAIN_MAX_TIME: Duration = Duration::from_secs(5);
-
-/// Set when a request body missed its read deadline; put in the request's extensions so the
-/// router can answer 408 instead of the extractor's rejection.
-#[derive(Debug, Clone, Default)]
-pub struct BodyTimedOut(Arc<AtomicBool>);
-
-impl BodyTimedOut {
-    /// Whether the body missed its deadline.
-    #[must_use]
-    pub fn is_set(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-}
 
 /// The error a request body yields when its deadline passes.
 #[derive(Debug)]
@@ -113,7 +100,7 @@ impl Body for RequestBody {
                 if this.deadline.as_mut().poll(cx).is_pending() {
                     return Poll::Pending;
                 }
-                this.timed_out.0.store(true, Ordering::Relaxed);
+                this.timed_out.set();
                 // dropped, not drained: hyper stops reading and closes after the answer
                 this.inner = None;
                 Poll::Ready(Some(Err(BodyTimeout.into())))
