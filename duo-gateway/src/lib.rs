@@ -37,6 +37,7 @@ mod error;
 pub mod fuzzing;
 mod model_selection;
 mod readiness;
+mod request_body;
 mod routes;
 mod server;
 mod state;

@@ -14,6 +14,7 @@ use duo_core::{ModelEndpoint, ModelFamily, ModelIdentifier, Secret};
 use crate::config::CustomModelsConfig;
 use crate::error::ApiError;
 use crate::state::RequestLog;
+use crate::wire::ModelMetadata;
 
 /// The model fields of a request, flat (code suggestions) or from `model_metadata`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -120,6 +121,34 @@ fn allow_listed(url: &url::Url, allowed: &[String]) -> bool {
         .iter()
         .filter_map(|a| url::Url::parse(a.trim()).ok())
         .any(|a| a.origin() == origin)
+}
+
+impl ModelMetadata {
+    /// The metadata a request must carry: the gateway serves self-hosted models only, so there
+    /// is no GitLab-managed default to fall back to.
+    ///
+    /// # Errors
+    /// [`ApiError::Validation`] when the request names no model.
+    pub fn required(metadata: Option<&Self>) -> Result<&Self, ApiError> {
+        metadata.ok_or_else(|| {
+            ApiError::Validation(
+                "model_metadata is required: this gateway serves self-hosted models, named in \
+                 model_metadata (name, endpoint, identifier, api_key)"
+                    .into(),
+            )
+        })
+    }
+
+    /// The model fields it names, for [`select`].
+    #[must_use]
+    pub fn fields(&self) -> ModelFields<'_> {
+        ModelFields {
+            family: self.name.as_deref(),
+            identifier: self.identifier.as_deref(),
+            endpoint: self.endpoint.as_deref(),
+            api_key: self.api_key.as_ref(),
+        }
+    }
 }
 
 #[cfg(test)]

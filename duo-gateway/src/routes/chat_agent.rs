@@ -28,8 +28,9 @@ use duo_core::{Feature, UnitPrimitive};
 
 use crate::error::ApiError;
 use crate::model_selection::select;
+use crate::request_body::parse_body;
 use crate::state::{AppState, RequestLog};
-use crate::wire::{ModelMetadata, parse_body};
+use crate::wire::ModelMetadata;
 use duo_auth::Caller;
 
 /// The prompt definition that serves the agent.

@@ -25,9 +25,9 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::model_selection::{ModelFields, select};
+use crate::request_body::{check_len, check_opt_len, parse_body};
 use crate::state::{AppState, RequestLog};
 use crate::streaming;
-use crate::wire::{check_len, check_opt_len, parse_body};
 use duo_auth::Caller;
 use wire::{ChatRequest, ChatResponse, ChatResponseMetadata, Params, PromptPayload};
 

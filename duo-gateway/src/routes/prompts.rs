@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::model_selection::select;
+use crate::request_body::{check_len, parse_body};
 use crate::state::{AppState, RequestLog};
 use crate::streaming;
-use crate::wire::{ModelMetadata, PromptRequest, check_len, parse_body};
+use crate::wire::{ModelMetadata, PromptRequest};
 use duo_auth::Caller;
 
 /// Which response shape: v1 answers a JSON string, v2 an object with `content` and `usage`.

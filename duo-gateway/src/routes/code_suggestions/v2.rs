@@ -18,11 +18,12 @@ use super::enabled_feature_flags;
 use super::pipeline::{self, Answer, Kind, PromptSource, Suggestion};
 use crate::error::ApiError;
 use crate::model_selection::ModelFields;
+use crate::request_body::{check_len, check_opt_len, parse_body};
 use crate::state::{AppState, RequestLog};
 use crate::streaming;
 use crate::wire::{
     Choice, CodeSuggestionsRequest, CodeSuggestionsResponse, ModelInfo, ResponseMetadata,
-    TokensConsumption, check_len, check_opt_len, parse_body,
+    TokensConsumption,
 };
 use duo_auth::Caller;
 

@@ -23,9 +23,10 @@ use super::wire_v3::{
     ModelInfo, ResponseMetadata, StreamStart,
 };
 use crate::error::ApiError;
+use crate::request_body::{check_len, check_opt_len, parse_body};
 use crate::state::{AppState, RequestLog};
 use crate::streaming;
-use crate::wire::{Choice, ModelMetadata, check_len, check_opt_len, parse_body};
+use crate::wire::{Choice, ModelMetadata};
 use duo_auth::Caller;
 
 /// The 403 `detail` of both routes, for both features.
