@@ -28,8 +28,7 @@ use duo_core::{
     async_trait,
 };
 use duo_logging::{
-    CallLabels, Logged, LoggingConfig, Metrics, RequestLogHandle, RequestLogLayer,
-    RequestLogSettings,
+    Logged, LoggingConfig, Metrics, RequestLogHandle, RequestLogLayer, RequestLogSettings,
 };
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, Uri};
 use http_body_util::{BodyExt, Full};
@@ -107,24 +106,19 @@ type Handler = Box<
 >;
 
 fn handler(model: Arc<Fixed>, metrics: Option<Arc<Metrics>>) -> Handler {
+    // Decorated once, as the gateway's registry decorates each client.
+    let logged = metrics.map(|m| Arc::new(Logged::new(Arc::clone(&model), m, "codestral")));
     Box::new(move |req: Request<Full<Bytes>>| {
         let model = Arc::clone(&model);
-        let metrics = metrics.clone();
+        let logged = logged.clone();
         Box::pin(async move {
             let prompt = ModelRequest::new(Prompt::Text("def add(a, b):\n".into()));
-            let text = match metrics {
-                Some(metrics) => {
-                    let handle = req.extensions().get::<RequestLogHandle>().cloned();
-                    if let Some(h) = &handle {
+            let text = match logged {
+                Some(logged) => {
+                    if let Some(h) = req.extensions().get::<RequestLogHandle>() {
                         h.set_feature("code_completions");
                         h.set_model_family("codestral");
                     }
-                    let logged = Logged::new(
-                        model,
-                        handle,
-                        metrics,
-                        CallLabels::new("code_completions", "codestral"),
-                    );
                     logged.generate(&prompt).await.unwrap().text
                 }
                 None => model.generate(&prompt).await.unwrap().text,

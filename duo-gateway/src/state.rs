@@ -6,7 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use duo_core::reasoning::StripReasoning;
 use duo_core::{Feature, LanguageModel, ModelEndpoint, ModelFamily};
-use duo_logging::{CallLabels, LlmLogger, Logged, Metrics, RequestLogHandle, RequestLogSettings};
+use duo_logging::{LlmLogger, Logged, Metrics, RequestLogHandle, RequestLogSettings};
 use duo_prompts::{PromptDefinition, PromptRegistry, ResolveError};
 use duo_providers::Registry;
 
@@ -84,19 +84,27 @@ impl AppState {
         .inner()
         .clone();
         let auth = Arc::new(Authenticator::new(&config.auth_config(), http)?);
-        // Built as a first request would build it: an unusable setting fails here, naming it.
-        let models = Arc::new(Registry::try_new(providers).map_err(|e| match e {
-            duo_core::Error::Config(message) => ConfigError(format!("providers.{message}")),
-            other => ConfigError(format!("providers: {other}")),
-        })?);
         let metrics = Arc::new(Metrics::new());
+        // Built as a first request would build it: an unusable setting fails here, naming it.
+        // Each client is wrapped in the logging decorator once, when it is built; every call
+        // is logged on the request that makes it (the request scope of RequestLogLayer).
+        let decorator_metrics = Arc::clone(&metrics);
+        let registry = Registry::try_new(providers)
+            .map_err(|e| match e {
+                duo_core::Error::Config(message) => ConfigError(format!("providers.{message}")),
+                other => ConfigError(format!("providers: {other}")),
+            })?
+            .with_decorator(move |endpoint, model| {
+                Arc::new(Logged::new(
+                    model,
+                    Arc::clone(&decorator_metrics),
+                    endpoint.family().key(),
+                ))
+            });
+        let models = Arc::new(registry);
         #[cfg(feature = "openai-api")]
-        let openai = duo_openai_api::OpenAiState::new(
-            &config.openai_api,
-            Arc::clone(&models),
-            Arc::clone(&metrics),
-        )
-        .map_err(|e| ConfigError(e.to_string()))?;
+        let openai = duo_openai_api::OpenAiState::new(&config.openai_api, Arc::clone(&models))
+            .map_err(|e| ConfigError(e.to_string()))?;
         let readiness = Readiness::new(&config.readiness);
         let llm_log = LlmLogger::from_config(&config.logging)
             .map_err(|e| ConfigError(format!("logging: {e}")))?;
@@ -196,30 +204,27 @@ impl AppState {
         self.0.prompts.resolve(prompt_id, family, "*").is_ok()
     }
 
-    /// The client for `endpoint` (cached per endpoint), wrapped to log and measure this call,
-    /// and, for families that reason aloud (`ModelFamily::strips_reasoning`), to strip
-    /// `<think>…</think>` from its answers on every route.
+    /// The client for `endpoint` (built once per endpoint, already logged and measured: its
+    /// calls are recorded on this request, for `feature`), and for families that reason aloud
+    /// (`ModelFamily::strips_reasoning`) with `<think>…</think>` stripped from its answers.
     pub(crate) async fn model(
         &self,
         endpoint: &ModelEndpoint,
         feature: Feature,
         log: &RequestLog,
     ) -> Result<Arc<dyn LanguageModel>, ApiError> {
+        // The labels of the call's metrics and model line.
+        log.set_feature(feature);
+        log.set_model(endpoint);
         let model = self
             .0
             .models
             .model(endpoint)
             .await
             .map_err(ApiError::model)?;
-        let logged: Arc<dyn LanguageModel> = Arc::new(Logged::new(
-            model,
-            log.0.clone(),
-            Arc::clone(&self.0.metrics),
-            CallLabels::new(feature.as_str(), endpoint.family().key()),
-        ));
         Ok(StripReasoning::when(
             endpoint.family().strips_reasoning(),
-            logged,
+            model,
         ))
     }
 }

@@ -1,6 +1,7 @@
 //! [`CallTracker`]: one model call from start to end, and [`LoggedStream`], the stream wrapper
 //! that drives it event by event.
 
+use std::borrow::Cow;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -11,30 +12,84 @@ use futures::Stream;
 
 use crate::handle::RequestLogHandle;
 use crate::llm_log::{LlmContext, LlmLogger};
-use crate::logged::CallLabels;
 use crate::metrics::{CallRecord, Metrics, ModelSeries};
+use crate::names;
 
 /// The target of the model-call lines.
 pub const MODEL_TARGET: &str = "duo::model";
 
-/// What every call of one decorated model shares: the model itself, where to report, and the
-/// metric series resolved once.
+/// What every call of one decorated model shares: the model itself, where to report, the
+/// family of the endpoint it was built for, and an LLM logger that applies to every call.
 pub(crate) struct CallShared<M> {
     pub(crate) model: M,
     pub(crate) metrics: Arc<Metrics>,
+    pub(crate) family: Cow<'static, str>,
+    pub(crate) llm: Option<LlmLogger>,
+}
+
+/// What a call is for, as logged and as metric labels.
+///
+/// Metric labels stay bounded: a feature that is not a known [`duo_core::Feature`] id and a
+/// family that is not a known [`duo_core::ModelFamily`] are labelled `other` (logs keep the value
+/// as given).
+#[derive(Clone, Debug)]
+pub(crate) struct CallLabels {
+    /// The Duo feature id (e.g. `code_completions`).
+    pub(crate) feature: Cow<'static, str>,
+    /// The model family key (e.g. `codestral`).
+    pub(crate) family: Cow<'static, str>,
+}
+
+/// One call's request: its log record (from the request scope), labels and metric series.
+pub(crate) struct CallScope {
     pub(crate) handle: Option<RequestLogHandle>,
     pub(crate) llm: Option<LlmLogger>,
     pub(crate) labels: CallLabels,
     pub(crate) series: Arc<ModelSeries>,
 }
 
-impl<M: LanguageModel> CallShared<M> {
-    pub(crate) fn llm_context(&self) -> LlmContext<'_> {
+impl CallScope {
+    /// The scope of a call starting now: the request of [`crate::current_request`], the feature
+    /// and family it recorded (`other` and the endpoint's family when it recorded none).
+    pub(crate) fn current<M: LanguageModel>(shared: &CallShared<M>) -> Self {
+        let handle = crate::scope::current_request();
+        let (feature, family) = match &handle {
+            Some(h) => {
+                let record = h.recorded();
+                (record.feature.clone(), record.model_family.clone())
+            }
+            None => (None, None),
+        };
+        let labels = CallLabels {
+            feature: feature.unwrap_or(Cow::Borrowed("other")),
+            family: family.unwrap_or_else(|| shared.family.clone()),
+        };
+        let series = shared.metrics.model_series(
+            shared.model.provider(),
+            names::bounded_family(&labels.family),
+            names::bounded_feature(&labels.feature),
+        );
+        let llm = shared
+            .llm
+            .clone()
+            .or_else(|| handle.as_ref().and_then(|h| h.llm_logger().cloned()));
+        Self {
+            handle,
+            llm,
+            labels,
+            series,
+        }
+    }
+
+    pub(crate) fn llm_context<'a, M: LanguageModel>(
+        &'a self,
+        shared: &'a CallShared<M>,
+    ) -> LlmContext<'a> {
         LlmContext {
             correlation_id: self.handle.as_ref().map(RequestLogHandle::correlation_id),
             feature: &self.labels.feature,
-            model_engine: self.model.provider(),
-            model_name: self.model.model(),
+            model_engine: shared.model.provider(),
+            model_name: shared.model.model(),
         }
     }
 }
@@ -53,6 +108,7 @@ enum Outcome<'a> {
 /// [`failed`](Self::failed), or on drop (as cancelled).
 pub(crate) struct CallTracker<M: LanguageModel> {
     shared: Arc<CallShared<M>>,
+    scope: CallScope,
     started: Instant,
     first_token: Option<Duration>,
     streaming: bool,
@@ -63,11 +119,12 @@ pub(crate) struct CallTracker<M: LanguageModel> {
 }
 
 impl<M: LanguageModel> CallTracker<M> {
-    pub(crate) fn start(shared: Arc<CallShared<M>>, streaming: bool) -> Self {
-        shared.series.in_flight.inc();
-        let answer = shared.llm.as_ref().map(|_| String::new());
+    pub(crate) fn start(shared: Arc<CallShared<M>>, scope: CallScope, streaming: bool) -> Self {
+        scope.series.in_flight.inc();
+        let answer = scope.llm.as_ref().map(|_| String::new());
         Self {
             shared,
+            scope,
             started: Instant::now(),
             first_token: None,
             streaming,
@@ -87,7 +144,7 @@ impl<M: LanguageModel> CallTracker<M> {
 
     /// Keeps the answer for the LLM log (when it is on), up to what the cap needs.
     pub(crate) fn collect_answer(&mut self, text: &str) {
-        if let (Some(answer), Some(llm)) = (&mut self.answer, &self.shared.llm) {
+        if let (Some(answer), Some(llm)) = (&mut self.answer, &self.scope.llm) {
             let room = llm.collect_limit_bytes().saturating_sub(answer.len());
             if text.len() <= room {
                 answer.push_str(text);
@@ -120,7 +177,8 @@ impl<M: LanguageModel> CallTracker<M> {
         }
         self.done = true;
         let s = &*self.shared;
-        s.series.in_flight.dec();
+        let scope = &self.scope;
+        scope.series.in_flight.dec();
         let duration = self.started.elapsed();
         let (reason, usage, error_type, error) = match outcome {
             Outcome::Finished(reason, usage) => (Some(reason.as_str()), *usage, None, None),
@@ -130,7 +188,7 @@ impl<M: LanguageModel> CallTracker<M> {
         };
         let tokens = usage.map(|u| (u.input_tokens, u.output_tokens));
         s.metrics.record_call(
-            &s.series,
+            &scope.series,
             &CallRecord {
                 streaming: self.streaming,
                 duration,
@@ -140,7 +198,7 @@ impl<M: LanguageModel> CallTracker<M> {
             },
         );
         // Redacted with the request's rules; without a request only the kind is logged.
-        let error_message = match (error, &s.handle) {
+        let error_message = match (error, &scope.handle) {
             (Some(e), Some(h)) => {
                 let message = h.redact(&e.to_string());
                 h.set_redacted_error(e.kind().into(), message.clone());
@@ -155,7 +213,7 @@ impl<M: LanguageModel> CallTracker<M> {
             }
             _ => None,
         };
-        if let Some(h) = &s.handle {
+        if let Some(h) = &scope.handle {
             h.add_model_call(s.model.provider(), duration, tokens);
         }
         let cancelled = matches!(outcome, Outcome::Cancelled);
@@ -165,13 +223,13 @@ impl<M: LanguageModel> CallTracker<M> {
                     target: MODEL_TARGET,
                     parent: None,
                     $level,
-                    correlation_id = s.handle.as_ref().map(RequestLogHandle::correlation_id),
+                    correlation_id = scope.handle.as_ref().map(RequestLogHandle::correlation_id),
                     duration_s = duration.as_secs_f64(),
                     first_token_duration_s = self.first_token.map(|d| d.as_secs_f64()),
                     model_engine = s.model.provider(),
                     model_name = s.model.model(),
-                    model_family = &*s.labels.family,
-                    feature = &*s.labels.feature,
+                    model_family = &*scope.labels.family,
+                    feature = &*scope.labels.feature,
                     streaming = self.streaming,
                     error = error_type.is_some(),
                     error_type,
@@ -190,9 +248,9 @@ impl<M: LanguageModel> CallTracker<M> {
         } else {
             model_line!(tracing::Level::INFO);
         }
-        if let (Some(llm), Some(answer)) = (&s.llm, self.answer.take()) {
+        if let (Some(llm), Some(answer)) = (&scope.llm, self.answer.take()) {
             let complete = self.answer_complete && !cancelled && error_type.is_none();
-            llm.log_answer(&s.llm_context(), &answer, complete, reason);
+            llm.log_answer(&scope.llm_context(s), &answer, complete, reason);
         }
     }
 }

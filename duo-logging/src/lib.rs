@@ -13,7 +13,9 @@
 //! - The LLM log ([`LlmLogger`], target `duo::llm`): prompts and answers, off unless the
 //!   operator or (when allowed) the GitLab instance turns it on, with secrets redacted by a
 //!   [`Redactor`] and each field capped.
-//! - [`Logged`]: a [`duo_core::LanguageModel`] decorator that times calls, counts tokens and
+//! - [`Logged`]: a [`duo_core::LanguageModel`] decorator, applied once per client (a provider
+//!   registry's decorator), that takes each call's request from the request scope
+//!   ([`in_request`], which [`RequestLogLayer`] sets up), times calls, counts tokens and
 //!   errors, and feeds the request log, the model-call line (target `duo::model`) and the
 //!   [`Metrics`], so providers and routes carry no logging code.
 //! - [`Metrics`]: Prometheus metrics in a registry the application owns.
@@ -49,6 +51,7 @@ mod metrics;
 mod names;
 mod redact;
 mod request_log;
+mod scope;
 pub mod upstream_text;
 
 pub use call::MODEL_TARGET;
@@ -59,10 +62,11 @@ pub use handle::{RequestLogHandle, RequestRecord};
 pub use init::{InitError, LoggingGuard, init, subscriber};
 pub use json_format::{JsonFields, JsonFormat};
 pub use llm_log::{LLM_TARGET, LlmLogger, Prepared};
-pub use logged::{CallLabels, Logged};
+pub use logged::Logged;
 pub use metrics::Metrics;
 pub use redact::{Redactor, cap};
 pub use request_log::{
     ACCESS_TARGET, LoggedBody, REQUEST_SPAN_TARGET, RequestLog, RequestLogLayer,
     RequestLogSettings, ResponseFuture,
 };
+pub use scope::{current_request, in_request};

@@ -1,68 +1,37 @@
 //! [`Logged`]: a [`LanguageModel`] decorator that times calls, counts tokens, records errors,
 //! and feeds the request log, the model-call log line, the LLM log and the metrics.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use duo_core::{Error, EventStream, Generation, LanguageModel, ModelRequest};
 
-use crate::call::{CallShared, CallTracker, LoggedStream};
-use crate::handle::RequestLogHandle;
+use crate::call::{CallScope, CallShared, CallTracker, LoggedStream};
 use crate::llm_log::LlmLogger;
 use crate::metrics::Metrics;
 use crate::names;
 
-/// What a model call is for, as logged and as metric labels.
-///
-/// Metric labels stay bounded: a feature that is not a known [`duo_core::Feature`] id and a family that is
-/// not a known [`duo_core::ModelFamily`] are labelled `other` (logs keep the value as given).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CallLabels {
-    /// The Duo feature id (e.g. `code_completions`).
-    pub feature: Cow<'static, str>,
-    /// The model family key (e.g. `codestral`).
-    pub family: Cow<'static, str>,
-}
-
-impl CallLabels {
-    /// Labels for `feature` served by a model of `family` (known ids and keys are not copied).
-    pub fn new(feature: impl AsRef<str>, family: impl AsRef<str>) -> Self {
-        Self {
-            feature: names::feature(feature.as_ref()),
-            family: names::family(family.as_ref()),
-        }
-    }
-}
-
 /// Wraps a model so every call is timed, counted and logged. Streams are passed through event
 /// by event (nothing is buffered) and accounted when they end, fail or are dropped.
+///
+/// Decorate a client once, when it is built (e.g. as the provider registry's decorator): each
+/// call takes its request from the request scope ([`crate::current_request`], set by
+/// [`RequestLogLayer`](crate::RequestLogLayer) or [`crate::in_request`]) when it starts, and its
+/// labels from what the request recorded (`set_feature`, `set_model_family`). A call outside any
+/// request is measured with feature `other` and the family given here.
 pub struct Logged<M> {
     shared: Arc<CallShared<M>>,
 }
 
 impl<M: LanguageModel + 'static> Logged<M> {
-    /// Decorates `model` for one request (`handle`) or for none.
-    pub fn new(
-        model: M,
-        handle: Option<RequestLogHandle>,
-        metrics: Arc<Metrics>,
-        labels: CallLabels,
-    ) -> Self {
-        let series = metrics.model_series(
-            model.provider(),
-            names::bounded_family(&labels.family),
-            names::bounded_feature(&labels.feature),
-        );
-        let llm = handle.as_ref().and_then(|h| h.llm_logger().cloned());
+    /// Decorates `model`, a client for endpoints of model family `family`.
+    pub fn new(model: M, metrics: Arc<Metrics>, family: impl AsRef<str>) -> Self {
         Self {
             shared: Arc::new(CallShared {
                 model,
                 metrics,
-                handle,
-                llm,
-                labels,
-                series,
+                family: names::family(family.as_ref()),
+                llm: None,
             }),
         }
     }
@@ -83,10 +52,11 @@ impl<M: LanguageModel + 'static> Logged<M> {
     }
 
     fn start(&self, request: &ModelRequest, streaming: bool) -> CallTracker<M> {
-        if let Some(llm) = &self.shared.llm {
-            llm.log_prompt(&self.shared.llm_context(), &request.prompt);
+        let scope = CallScope::current(&self.shared);
+        if let Some(llm) = &scope.llm {
+            llm.log_prompt(&scope.llm_context(&self.shared), &request.prompt);
         }
-        CallTracker::start(Arc::clone(&self.shared), streaming)
+        CallTracker::start(Arc::clone(&self.shared), scope, streaming)
     }
 }
 

@@ -9,12 +9,12 @@ use std::task::Poll;
 
 use common::*;
 use duo_core::{
-    Error, EventStream, FinishReason, LanguageModel, ModelRequest, Prompt, StreamEvent,
+    Error, EventStream, FinishReason, Generation, LanguageModel, ModelRequest, Prompt, StreamEvent,
     TimeoutPhase, Usage, async_trait,
 };
 use duo_logging::{
-    CallLabels, LLM_TARGET, Logged, LoggingConfig, MODEL_TARGET, Metrics, RequestLogHandle,
-    RequestLogSettings,
+    LLM_TARGET, Logged, LoggingConfig, MODEL_TARGET, Metrics, RequestLogHandle, RequestLogSettings,
+    in_request,
 };
 use futures::{FutureExt, StreamExt};
 use http::HeaderMap;
@@ -35,18 +35,64 @@ fn handle(llm_on: bool, patterns: &[&str], max_chars: usize) -> RequestLogHandle
     RequestLogHandle::from_headers(&settings, &headers)
 }
 
+/// A decorated model whose calls run inside `handle`'s request scope, as a handler's calls do
+/// behind `RequestLogLayer`; without a handle, outside any request.
+struct InRequest<M> {
+    model: Logged<M>,
+    handle: Option<RequestLogHandle>,
+}
+
+#[async_trait]
+impl<M: LanguageModel + 'static> LanguageModel for InRequest<M> {
+    fn provider(&self) -> &str {
+        self.model.provider()
+    }
+
+    fn model(&self) -> &str {
+        self.model.model()
+    }
+
+    fn upstream(&self) -> &str {
+        self.model.upstream()
+    }
+
+    async fn generate_stream(&self, r: &ModelRequest) -> Result<EventStream, Error> {
+        match &self.handle {
+            Some(h) => in_request(h.clone(), self.model.generate_stream(r)).await,
+            None => self.model.generate_stream(r).await,
+        }
+    }
+
+    async fn generate(&self, r: &ModelRequest) -> Result<Generation, Error> {
+        match &self.handle {
+            Some(h) => in_request(h.clone(), self.model.generate(r)).await,
+            None => self.model.generate(r).await,
+        }
+    }
+}
+
+/// `model` decorated for code generations on codestral, called in `handle`'s request.
+fn in_request_of<M: LanguageModel + 'static>(
+    model: M,
+    handle: Option<RequestLogHandle>,
+    metrics: &Arc<Metrics>,
+) -> InRequest<M> {
+    if let Some(h) = &handle {
+        h.set_feature("code_generations");
+        h.set_model_family("codestral");
+    }
+    InRequest {
+        model: Logged::new(model, Arc::clone(metrics), "codestral"),
+        handle,
+    }
+}
+
 fn logged<M: LanguageModel + 'static>(
     model: M,
     handle: Option<RequestLogHandle>,
-) -> (Logged<M>, Arc<Metrics>) {
+) -> (InRequest<M>, Arc<Metrics>) {
     let metrics = Arc::new(Metrics::new());
-    let m = Logged::new(
-        model,
-        handle,
-        Arc::clone(&metrics),
-        CallLabels::new("code_generations", "codestral"),
-    );
-    (m, metrics)
+    (in_request_of(model, handle, &metrics), metrics)
 }
 
 fn request(text: &str) -> ModelRequest {
@@ -132,7 +178,8 @@ async fn streams_pass_events_through_and_account_at_the_end() {
     );
     assert!(line.get("correlation_id").is_none());
     let text = metrics.render();
-    assert!(text.contains(r#"inference_first_token_seconds_count{model_engine="scripted",model_family="codestral",feature="code_generations",streaming="true"} 1"#), "{text}");
+    // Outside any request the call has no feature; the family is the one decorated for.
+    assert!(text.contains(r#"inference_first_token_seconds_count{model_engine="scripted",model_family="codestral",feature="other",streaming="true"} 1"#), "{text}");
 }
 
 /// A model whose stream yields what the test sends it, when the test sends it.
@@ -231,12 +278,7 @@ async fn errors_are_counted_by_kind() {
     ];
     for (script, kind) in &cases {
         let h = handle(false, &[], 100);
-        let model = Logged::new(
-            Scripted::with(script.clone()),
-            Some(h.clone()),
-            Arc::clone(&metrics),
-            CallLabels::new("code_generations", "codestral"),
-        );
+        let model = in_request_of(Scripted::with(script.clone()), Some(h.clone()), &metrics);
         if let Ok(mut s) = model.generate_stream(&request("x")).await {
             while s.next().await.is_some() {}
         }
@@ -261,12 +303,17 @@ async fn errors_are_counted_by_kind() {
 async fn unknown_families_and_features_are_labelled_other() {
     let (_capture, _guard) = capture();
     let metrics = Arc::new(Metrics::new());
-    let model = Logged::new(
-        Scripted::answering("x", 1, 1),
-        None,
-        Arc::clone(&metrics),
-        CallLabels::new("made-up feature", "my-private-model-v9"),
-    );
+    let handle = handle(false, &[], 100);
+    handle.set_feature("made-up feature");
+    handle.set_model_family("my-private-model-v9");
+    let model = InRequest {
+        model: Logged::new(
+            Scripted::answering("x", 1, 1),
+            Arc::clone(&metrics),
+            "codestral",
+        ),
+        handle: Some(handle),
+    };
     model.generate(&request("x")).await.unwrap();
     let text = metrics.render();
     assert!(text.contains(r#"model_inferences_total{model_engine="scripted",model_family="other",feature="other",streaming="false",error="no"} 1"#), "{text}");
@@ -350,4 +397,66 @@ async fn chat_and_fim_prompts_are_logged_by_part() {
         llm[2]["prompt"],
         "[system]\nYou are terse.\n[user]\nExplain this code"
     );
+}
+
+#[tokio::test]
+async fn one_decorated_client_logs_each_call_on_the_request_that_makes_it() {
+    let (capture, _guard) = capture();
+    let metrics = Arc::new(Metrics::new());
+    // Built once, as the registry's decorator builds it, and shared by two requests at once.
+    let model = Logged::new(
+        Scripted::answering("ok", 2, 1),
+        Arc::clone(&metrics),
+        "mistral",
+    );
+    let settings = RequestLogSettings::default();
+    let request_with = |id: &str, feature: &str| {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-request-id", id.parse().unwrap());
+        let h = RequestLogHandle::from_headers(&settings, &headers);
+        h.set_feature(feature);
+        h
+    };
+    let a = request_with("req-a", "code_completions");
+    let b = request_with("req-b", "code_generations");
+    let (x, y) = (request("x"), request("y"));
+    let (ra, rb) = futures::join!(
+        in_request(a.clone(), model.generate(&x)),
+        in_request(b.clone(), model.generate(&y))
+    );
+    ra.unwrap();
+    rb.unwrap();
+    for h in [&a, &b] {
+        let record = h.snapshot();
+        assert_eq!(
+            (record.input_tokens, record.output_tokens),
+            (Some(2), Some(1))
+        );
+    }
+    let mut seen: Vec<(String, String, String)> = lines(&capture, MODEL_TARGET)
+        .iter()
+        .map(|l| {
+            let field = |k: &str| l[k].as_str().unwrap_or_default().to_owned();
+            (
+                field("correlation_id"),
+                field("feature"),
+                field("model_family"),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("req-a".into(), "code_completions".into(), "mistral".into()),
+            ("req-b".into(), "code_generations".into(), "mistral".into()),
+        ]
+    );
+    let text = metrics.render();
+    for feature in ["code_completions", "code_generations"] {
+        let series = format!(
+            r#"model_inferences_total{{model_engine="scripted",model_family="mistral",feature="{feature}",streaming="false",error="no"}} 1"#
+        );
+        assert!(text.contains(&series), "missing {series} in\n{text}");
+    }
 }

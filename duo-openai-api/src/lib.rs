@@ -14,20 +14,24 @@
 //! - Errors: OpenAI's shape `{"error": {"message", "type", "param", "code"}}` ([`OpenAiError`]).
 //!
 //! [`OpenAiState`] holds what the routes need: the resolved [`OpenAiApi`] settings (client keys
-//! as digests, models with their upstream keys), and the provider [`Registry`] and [`Metrics`]
-//! the application shares with its other routes. [`router`] gives the routes with that state.
+//! as digests, models with their upstream keys), and the provider [`Registry`] the application
+//! shares with its other routes. [`router`] gives the routes with that state. Calls are logged
+//! and measured when the registry's clients are decorated with `duo_logging::Logged` and the
+//! router sits behind `duo_logging::RequestLogLayer`, as in the gateway:
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use duo_logging::{Metrics, RequestLogLayer, RequestLogSettings};
+//! use duo_logging::{Logged, Metrics, RequestLogLayer, RequestLogSettings};
 //! use duo_openai_api::{OpenAiApiConfig, OpenAiState};
 //! use duo_providers::{ProviderConfig, Registry};
 //!
 //! # fn app(config: OpenAiApiConfig) -> Result<axum::Router, duo_openai_api::ConfigError> {
-//! let registry = Arc::new(Registry::new(ProviderConfig::default()));
 //! let metrics = Arc::new(Metrics::new());
-//! let state = OpenAiState::new(&config, registry, Arc::clone(&metrics))?;
-//! // The request log is optional; with it, each call's model, tokens and client are logged.
+//! let for_clients = Arc::clone(&metrics);
+//! let registry = Registry::new(ProviderConfig::default()).with_decorator(move |endpoint, model| {
+//!     Arc::new(Logged::new(model, Arc::clone(&for_clients), endpoint.family().key()))
+//! });
+//! let state = OpenAiState::new(&config, Arc::new(registry))?;
 //! let app = duo_openai_api::router(state)
 //!     .layer(RequestLogLayer::new(RequestLogSettings::default(), metrics));
 //! # Ok(app) }
@@ -52,7 +56,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
-use duo_logging::Metrics;
 use duo_providers::Registry;
 
 pub use config::{ClientKeyEntry, OpenAiApiConfig, OpenAiModelConfig};
@@ -128,7 +131,7 @@ impl OpenAiApi {
 }
 
 /// What the routes need, cheap to clone: the resolved API settings, and the provider registry
-/// and metrics shared with the rest of the application.
+/// shared with the rest of the application.
 #[derive(Clone, Debug)]
 pub struct OpenAiState(Arc<Inner>);
 
@@ -136,7 +139,6 @@ pub struct OpenAiState(Arc<Inner>);
 struct Inner {
     api: OpenAiApi,
     registry: Arc<Registry>,
-    metrics: Arc<Metrics>,
 }
 
 impl OpenAiState {
@@ -144,26 +146,14 @@ impl OpenAiState {
     ///
     /// # Errors
     /// As [`OpenAiApi::from_config`].
-    pub fn new(
-        config: &OpenAiApiConfig,
-        registry: Arc<Registry>,
-        metrics: Arc<Metrics>,
-    ) -> Result<Self, ConfigError> {
-        Ok(Self::from_api(
-            OpenAiApi::from_config(config)?,
-            registry,
-            metrics,
-        ))
+    pub fn new(config: &OpenAiApiConfig, registry: Arc<Registry>) -> Result<Self, ConfigError> {
+        Ok(Self::from_api(OpenAiApi::from_config(config)?, registry))
     }
 
     /// The state of already resolved settings.
     #[must_use]
-    pub fn from_api(api: OpenAiApi, registry: Arc<Registry>, metrics: Arc<Metrics>) -> Self {
-        Self(Arc::new(Inner {
-            api,
-            registry,
-            metrics,
-        }))
+    pub fn from_api(api: OpenAiApi, registry: Arc<Registry>) -> Self {
+        Self(Arc::new(Inner { api, registry }))
     }
 
     /// The resolved settings.
@@ -174,10 +164,6 @@ impl OpenAiState {
 
     fn registry(&self) -> &Registry {
         &self.0.registry
-    }
-
-    fn metrics(&self) -> &Arc<Metrics> {
-        &self.0.metrics
     }
 }
 

@@ -1,7 +1,6 @@
 //! The handlers: `GET /v1/models`, `GET /v1/models/{model}`, `POST /v1/chat/completions`,
 //! `POST /v1/completions`.
 
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Extension;
@@ -11,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use duo_core::LanguageModel;
-use duo_logging::{CallLabels, Logged, RequestLogHandle};
+use duo_logging::RequestLogHandle;
 use serde::Serialize;
 
 use crate::OpenAiState;
@@ -106,7 +105,7 @@ async fn answer(
     if let Some(h) = &log {
         h.set_feature(feature);
     }
-    match call(state, log.clone(), parsed, kind, feature).await {
+    match call(state, log.as_ref(), parsed, kind).await {
         Ok(response) => response,
         Err(e) => {
             if let Some(h) = &log {
@@ -119,10 +118,9 @@ async fn answer(
 
 async fn call(
     state: &OpenAiState,
-    log: Option<RequestLogHandle>,
+    log: Option<&RequestLogHandle>,
     parsed: Result<Parsed, OpenAiError>,
     kind: Kind,
-    feature: &'static str,
 ) -> Result<Response, OpenAiError> {
     let parsed = parsed?;
     let model = state
@@ -136,17 +134,12 @@ async fn call(
         h.set_model_provider(endpoint.provider().as_str());
         h.set_model_identifier(endpoint.identifier().to_string());
     }
+    // Decorated once by the registry: the call is logged on this request (its scope).
     let client = state
         .registry()
         .model(endpoint)
         .await
         .map_err(|e| upstream_error(&e))?;
-    let client = Logged::new(
-        client,
-        log,
-        Arc::clone(state.metrics()),
-        CallLabels::new(feature, endpoint.family().key()),
-    );
     let created = now();
     let id = match kind {
         Kind::Chat => format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),

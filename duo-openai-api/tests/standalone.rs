@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use duo_core::Secret;
-use duo_logging::{Metrics, RequestLogLayer, RequestLogSettings};
+use duo_logging::{Logged, Metrics, RequestLogLayer, RequestLogSettings};
 use duo_openai_api::{ClientKeyEntry, OpenAiApiConfig, OpenAiModelConfig, OpenAiState};
 use duo_providers::{ProviderConfig, Registry};
 use duo_testkit::openai::{FakeOpenAi, Reply};
@@ -48,9 +48,17 @@ fn config(upstream: &FakeOpenAi) -> OpenAiApiConfig {
 async fn start(config: &OpenAiApiConfig) -> App {
     let mut providers = ProviderConfig::default();
     providers.resilience.max_retries = 0;
-    let registry = Arc::new(Registry::new(providers));
     let metrics = Arc::new(Metrics::new());
-    let state = OpenAiState::new(config, registry, Arc::clone(&metrics)).unwrap();
+    // Each client decorated once, as the gateway's registry does.
+    let for_clients = Arc::clone(&metrics);
+    let registry = Registry::new(providers).with_decorator(move |endpoint, model| {
+        Arc::new(Logged::new(
+            model,
+            Arc::clone(&for_clients),
+            endpoint.family().key(),
+        ))
+    });
+    let state = OpenAiState::new(config, Arc::new(registry)).unwrap();
     let app = duo_openai_api::router(state).layer(RequestLogLayer::new(
         RequestLogSettings::default(),
         Arc::clone(&metrics),

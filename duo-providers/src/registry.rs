@@ -34,6 +34,10 @@ impl ClientKey {
     }
 }
 
+/// What [`Registry::with_decorator`] keeps: a wrapper applied to each client once.
+type Decorator =
+    Arc<dyn Fn(&ModelEndpoint, Arc<dyn LanguageModel>) -> Arc<dyn LanguageModel> + Send + Sync>;
+
 struct Entry {
     model: Arc<dyn LanguageModel>,
     last_used: u64,
@@ -107,6 +111,8 @@ impl Cache {
 /// ```
 pub struct Registry {
     config: ProviderConfig,
+    /// Wraps each client once, when it is built (see [`Registry::with_decorator`]).
+    decorator: Option<Decorator>,
     /// The shared HTTP client, or why it could not be built (reported by [`Registry::model`]).
     http: Result<HttpClient, Error>,
     cache: Mutex<Cache>,
@@ -140,6 +146,7 @@ impl Registry {
         };
         Self {
             config,
+            decorator: None,
             http,
             cache: Mutex::new(Cache::default()),
             #[cfg(feature = "bedrock")]
@@ -161,6 +168,21 @@ impl Registry {
             return Err(e.clone());
         }
         Ok(registry)
+    }
+
+    /// Wraps every client this registry builds in `decorator`, once, before it is cached and
+    /// handed out: e.g. `duo_logging::Logged`, which then logs each call on the request that
+    /// makes it. Call before the first [`model`](Self::model).
+    #[must_use]
+    pub fn with_decorator(
+        mut self,
+        decorator: impl Fn(&ModelEndpoint, Arc<dyn LanguageModel>) -> Arc<dyn LanguageModel>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.decorator = Some(Arc::new(decorator));
+        self
     }
 
     /// The configuration the registry was built with.
@@ -195,7 +217,10 @@ impl Registry {
         if let Some(model) = self.lock().get(&key) {
             return Ok(model);
         }
-        let built = self.build(endpoint).await?;
+        let mut built = self.build(endpoint).await?;
+        if let Some(decorate) = &self.decorator {
+            built = decorate(endpoint, built);
+        }
         // Fuzz builds never call a model: the client is built and checked, then stood in for.
         #[cfg(fuzzing)]
         let built = crate::fuzzing::StandIn::wrap(built);

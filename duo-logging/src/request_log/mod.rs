@@ -13,6 +13,7 @@ use std::time::Instant;
 use duo_core::Secret;
 use http::{HeaderName, Request, Response};
 use pin_project_lite::pin_project;
+use tokio::task::futures::TaskLocalFuture;
 use tower::{Layer, Service};
 
 pub use access::ACCESS_TARGET;
@@ -152,7 +153,7 @@ where
             None => self.inner.call(request),
         };
         ResponseFuture {
-            inner,
+            inner: crate::scope::in_request(handle.clone(), inner),
             pending: Some(Pending::new(Arc::clone(&self.shared), handle, start)),
         }
     }
@@ -162,7 +163,7 @@ pin_project! {
     /// The response future of [`RequestLog`]: adds `X-Request-ID` and wraps the body.
     pub struct ResponseFuture<F> {
         #[pin]
-        inner: F,
+        inner: TaskLocalFuture<RequestLogHandle, F>,
         pending: Option<Pending>,
     }
 

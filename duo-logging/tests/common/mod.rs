@@ -16,7 +16,7 @@ use duo_core::{
     async_trait,
 };
 use duo_logging::{
-    CallLabels, LogCapture, Logged, LoggingConfig, Metrics, RequestLogHandle, RequestLogLayer,
+    LogCapture, Logged, LoggingConfig, Metrics, RequestLogHandle, RequestLogLayer,
     RequestLogSettings,
 };
 use futures::StreamExt;
@@ -130,11 +130,11 @@ fn logged(state: &AppState, handle: &RequestLogHandle) -> Logged<Arc<Scripted>> 
     handle.set_feature("code_completions");
     handle.set_model_family("codestral");
     handle.set_model_identifier("custom_openai/codestral-22b");
+    // The handler runs inside the layer's request scope: the call is logged on `handle`.
     Logged::new(
         Arc::clone(&state.model),
-        Some(handle.clone()),
         Arc::clone(&state.metrics),
-        CallLabels::new("code_completions", "codestral"),
+        "codestral",
     )
 }
 
