@@ -41,6 +41,27 @@ impl Caller {
         ups.iter().any(|up| self.can(*up))
     }
 
+    /// A caller with exactly `scopes` and no GitLab context, as a verified token without
+    /// context claims gives: for tests of a route's unit-primitive checks.
+    #[must_use]
+    pub fn with_scopes(
+        subject: impl Into<String>,
+        issuer: impl Into<String>,
+        scopes: &[&str],
+    ) -> Self {
+        Self {
+            subject: subject.into(),
+            issuer: issuer.into(),
+            gitlab_instance_id: None,
+            gitlab_realm: None,
+            gitlab_instance_uid: None,
+            global_user_id: None,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            gateway_issued: false,
+            bypassed: false,
+        }
+    }
+
     /// The debug caller of a bypassed request: every scope, context taken from the headers.
     pub(crate) fn bypass(
         global_user_id: Option<String>,
@@ -69,17 +90,7 @@ mod tests {
     use super::*;
 
     fn caller(scopes: &[&str]) -> Caller {
-        Caller {
-            subject: "s".into(),
-            issuer: "i".into(),
-            gitlab_instance_id: None,
-            gitlab_realm: None,
-            gitlab_instance_uid: None,
-            global_user_id: None,
-            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-            gateway_issued: false,
-            bypassed: false,
-        }
+        Caller::with_scopes("s", "i", scopes)
     }
 
     #[test]

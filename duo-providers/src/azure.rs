@@ -3,12 +3,12 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use duo_core::{Error, ModelEndpoint, ProviderKind};
+use duo_core::{Error, ModelEndpoint};
 use reqwest::header::{AUTHORIZATION, HeaderName};
 
 use crate::http::HttpClient;
 use crate::openai::client::{OpenAiClient, display_url, join, parse_base_url, secret_header};
-use crate::openai::model::{AzureOpenAi, OpenAiStyleModel, Probe};
+use crate::openai::model::{AzureOpenAi, OpenAiStyleModel, Probe, check_flavor};
 use crate::{AzureAuth, AzureSettings};
 
 /// A deployment on Azure OpenAI.
@@ -39,12 +39,7 @@ impl OpenAiStyleModel<AzureOpenAi> {
         endpoint: &ModelEndpoint,
         settings: &AzureSettings,
     ) -> Result<Self, Error> {
-        if endpoint.provider() != ProviderKind::AzureOpenAi {
-            return Err(Error::InvalidRequest(format!(
-                "{} is not an Azure OpenAI model identifier",
-                endpoint.identifier()
-            )));
-        }
+        check_flavor::<AzureOpenAi>(endpoint)?;
         let base = parse_base_url(endpoint.base_url(), "Azure OpenAI")?;
         let deployment = endpoint.model().to_owned();
         let upstream: Arc<str> = format!(

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use std::marker::PhantomData;
 
-use duo_core::{Error, ModelEndpoint, ProviderKind};
+use duo_core::{Error, ModelEndpoint};
 use reqwest::header::AUTHORIZATION;
 
 use super::client::{OpenAiClient, display_url, join, parse_base_url, secret_header};
-use super::model::{OpenAiCompatible, OpenAiStyleModel, Probe};
+use super::model::{OpenAiCompatible, OpenAiStyleModel, Probe, check_flavor};
 use crate::OpenAiSettings;
 use crate::http::HttpClient;
 
@@ -37,12 +37,7 @@ impl OpenAiStyleModel<OpenAiCompatible> {
         endpoint: &ModelEndpoint,
         settings: &OpenAiSettings,
     ) -> Result<Self, Error> {
-        if endpoint.provider() != ProviderKind::OpenAiCompatible {
-            return Err(Error::InvalidRequest(format!(
-                "{} is not an OpenAI-compatible model identifier",
-                endpoint.identifier()
-            )));
-        }
+        check_flavor::<OpenAiCompatible>(endpoint)?;
         let base = parse_base_url(endpoint.base_url(), "vLLM / OpenAI-compatible")?;
         let is_openai = endpoint.identifier().prefix() == "openai";
         let label = if is_openai { "OpenAI" } else { "vLLM" };

@@ -19,6 +19,21 @@ mod sealed {
 pub trait Flavor: sealed::Sealed + Send + Sync + 'static {
     /// The platform, for logs and metrics.
     const PROVIDER: ProviderKind;
+    /// Its name in error messages (`Azure OpenAI`).
+    const NAME: &'static str;
+}
+
+/// Refuses an endpoint of another platform than `F`'s.
+pub(crate) fn check_flavor<F: Flavor>(endpoint: &duo_core::ModelEndpoint) -> Result<(), Error> {
+    if endpoint.provider() == F::PROVIDER {
+        Ok(())
+    } else {
+        Err(Error::InvalidRequest(format!(
+            "{} is not an {} model identifier",
+            endpoint.identifier(),
+            F::NAME
+        )))
+    }
 }
 
 /// vLLM, OpenAI and other servers of OpenAI's `/v1` API (`OpenAiCompatibleModel`).
@@ -28,6 +43,7 @@ pub struct OpenAiCompatible;
 impl sealed::Sealed for OpenAiCompatible {}
 impl Flavor for OpenAiCompatible {
     const PROVIDER: ProviderKind = ProviderKind::OpenAiCompatible;
+    const NAME: &'static str = "OpenAI-compatible";
 }
 
 /// Azure OpenAI deployments (`azure::AzureOpenAiModel`).
@@ -37,6 +53,7 @@ pub struct AzureOpenAi;
 impl sealed::Sealed for AzureOpenAi {}
 impl Flavor for AzureOpenAi {
     const PROVIDER: ProviderKind = ProviderKind::AzureOpenAi;
+    const NAME: &'static str = "Azure OpenAI";
 }
 
 /// How a flavour checks that its model answers.

@@ -88,17 +88,7 @@ mod tests {
     use super::*;
 
     fn caller(scopes: &[&str]) -> Caller {
-        Caller {
-            subject: "s".into(),
-            issuer: "i".into(),
-            gitlab_instance_id: None,
-            gitlab_realm: None,
-            gitlab_instance_uid: None,
-            global_user_id: None,
-            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-            gateway_issued: false,
-            bypassed: false,
-        }
+        Caller::with_scopes("s", "i", scopes)
     }
 
     #[test]
