@@ -17,8 +17,10 @@ use serde::Deserialize;
 use duo_auth::AuthConfig;
 
 mod server;
+mod settings;
 pub use crate::readiness::{ProbeModel, ReadinessConfig};
 pub use server::ServerConfig;
+pub use settings::{env_name, settings_help, settings_markdown};
 
 /// The gateway's whole configuration.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -292,90 +294,6 @@ fn describe(e: &figment::Error) -> String {
         format!("{key}: {}{source}", e.kind)
     }
 }
-
-/// Every setting with its TOML key, environment variable and default, for `--help`.
-pub const SETTINGS_HELP: &str = "\
-SETTINGS (TOML key = environment variable [default]):
-  Listener
-    fastapi.api_host            AIGW_FASTAPI__API_HOST            [0.0.0.0]
-    fastapi.api_port            AIGW_FASTAPI__API_PORT            [5052]
-    fastapi.metrics_host        AIGW_FASTAPI__METRICS_HOST        [0.0.0.0]
-    fastapi.metrics_port        AIGW_FASTAPI__METRICS_PORT        [8082; 0 disables]
-    fastapi.body_limit_bytes    AIGW_FASTAPI__BODY_LIMIT_BYTES    [4194304]
-    fastapi.shutdown_grace_s    AIGW_FASTAPI__SHUTDOWN_GRACE_S    [30]
-    fastapi.header_read_timeout_s AIGW_FASTAPI__HEADER_READ_TIMEOUT_S [10] to send a request's headers
-    fastapi.body_read_timeout_s AIGW_FASTAPI__BODY_READ_TIMEOUT_S [30] to send its body, else 408
-    fastapi.keep_alive_timeout_s AIGW_FASTAPI__KEEP_ALIVE_TIMEOUT_S [75] idle between requests
-    fastapi.max_connections     AIGW_FASTAPI__MAX_CONNECTIONS     [half the open-file limit, at most 10000; 1..1000000]
-                                above it new connections wait in the listen backlog
-  Authentication
-    gitlab_url                  AIGW_GITLAB_URL                   [unset] GitLab instance whose OIDC keys sign tokens
-    customer_portal_url         AIGW_CUSTOMER_PORTAL_URL          [unset] second OIDC issuer (CustomersDot)
-    auth.bypass_external        AIGW_AUTH__BYPASS_EXTERNAL        [false] accept any request (development only)
-    auth.bypass_external_with_header AIGW_AUTH__BYPASS_EXTERNAL_WITH_HEADER [false] honour `Bypass-Auth: true`
-    auth.bypass_jwt_signature   AIGW_AUTH__BYPASS_JWT_SIGNATURE   [false] skip signature checks (development only)
-    auth.audience               AIGW_AUTH__AUDIENCE               [gitlab-ai-gateway]
-    auth.jwks_cache_ttl_s       AIGW_AUTH__JWKS_CACHE_TTL_S       [86400] how long fetched OIDC keys are trusted
-    auth.jwks_min_refresh_interval_s AIGW_AUTH__JWKS_MIN_REFRESH_INTERVAL_S [10] between refetches for unknown kids
-    auth.jwks_fetch_timeout_s   AIGW_AUTH__JWKS_FETCH_TIMEOUT_S   [10] one issuer's discovery and key fetch
-    auth.leeway_s               AIGW_AUTH__LEEWAY_S               [30] clock skew allowed for exp/nbf
-    self_signed_jwt.signing_key     AIGW_SELF_SIGNED_JWT__SIGNING_KEY     [unset: ephemeral key, this process only] RSA private key (PEM)
-    self_signed_jwt.validation_key  AIGW_SELF_SIGNED_JWT__VALIDATION_KEY  [unset] previous key, during rotation
-  Self-hosted models
-    custom_models.enabled       AIGW_CUSTOM_MODELS__ENABLED       [false] honour model endpoints sent by GitLab
-    custom_models.allow_link_local_endpoints AIGW_CUSTOM_MODELS__ALLOW_LINK_LOCAL_ENDPOINTS [false] egress to link-local/metadata
-    custom_models.allowed_endpoints          AIGW_CUSTOM_MODELS__ALLOWED_ENDPOINTS          [[]] origins served with enabled=false
-  Logging
-    logging.level               AIGW_LOGGING__LEVEL               [info] or a filter like info,duo_gateway=debug
-    logging.format_json         AIGW_LOGGING__FORMAT_JSON         [true]
-    logging.to_file             AIGW_LOGGING__TO_FILE             [unset: stdout] daily-rotated file
-    logging.enable_request_logging AIGW_LOGGING__ENABLE_REQUEST_LOGGING [false] log prompts and answers (redacted)
-    logging.redact_patterns     AIGW_LOGGING__REDACT_PATTERNS     [[]] extra regexes to redact
-    logging.max_field_chars     AIGW_LOGGING__MAX_FIELD_CHARS     [10000]
-    logging.user_id_salt        AIGW_LOGGING__USER_ID_SALT        [unset: unsalted] salt of the logged user-id hash
-    logging.enable_litellm_logging AIGW_LOGGING__ENABLE_LITELLM_LOGGING [false] GitLab's LiteLLM switch: accepted, no effect
-  Prompts
-    prompts.dir                 AIGW_PROMPTS__DIR                 [unset] operator definitions (override/add)
-  Readiness (GET /monitoring/ready)
-    readiness.models            (TOML only) [[]] list of {identifier, endpoint, family, api_key} to probe
-    readiness.cache_s           AIGW_READINESS__CACHE_S           [10]
-    readiness.timeout_s         AIGW_READINESS__TIMEOUT_S         [5]
-  OpenAI-compatible API (/v1/models, /v1/chat/completions, /v1/completions; see duo-openai-api/OPENAI_API.md)
-    openai_api.enabled          AIGW_OPENAI_API__ENABLED          [false]
-    openai_api.api_keys         AIGW_OPENAI_API__API_KEYS         [[]] client keys: a key or {name, key}
-    openai_api.api_keys_file    AIGW_OPENAI_API__API_KEYS_FILE    [unset] one key per line, or <name> <key>
-    openai_api.models           (TOML only) [[]] list of {name, identifier, endpoint,
-                                api_key | api_key_env | api_key_file, family}
-  Upstream clients ([providers]; durations as \"30s\", \"200ms\" or seconds; 0 turns a limit off)
-    providers.max_clients                  AIGW_PROVIDERS__MAX_CLIENTS                  [256] cached model clients (LRU)
-    providers.resilience.connect_timeout   AIGW_PROVIDERS__RESILIENCE__CONNECT_TIMEOUT  [5s]
-    providers.resilience.first_byte_timeout AIGW_PROVIDERS__RESILIENCE__FIRST_BYTE_TIMEOUT [30s]
-    providers.resilience.idle_timeout      AIGW_PROVIDERS__RESILIENCE__IDLE_TIMEOUT     [30s] between stream chunks
-    providers.resilience.total_timeout     AIGW_PROVIDERS__RESILIENCE__TOTAL_TIMEOUT    [120s] (a prompt's own timeout wins)
-    providers.resilience.max_retries       AIGW_PROVIDERS__RESILIENCE__MAX_RETRIES      [2] only before the first chunk
-    providers.resilience.base_backoff      AIGW_PROVIDERS__RESILIENCE__BASE_BACKOFF     [200ms]
-    providers.resilience.max_backoff       AIGW_PROVIDERS__RESILIENCE__MAX_BACKOFF      [5s]
-    providers.resilience.max_retry_after   AIGW_PROVIDERS__RESILIENCE__MAX_RETRY_AFTER  [10s] longer Retry-After: no retry
-    providers.http.pool_idle_timeout       AIGW_PROVIDERS__HTTP__POOL_IDLE_TIMEOUT      [90s]
-    providers.http.pool_max_idle_per_host  AIGW_PROVIDERS__HTTP__POOL_MAX_IDLE_PER_HOST [64]
-    providers.http.tcp_keepalive           AIGW_PROVIDERS__HTTP__TCP_KEEPALIVE          [60s]
-    providers.http.user_agent              AIGW_PROVIDERS__HTTP__USER_AGENT             [duo-gateway/<version>]
-    providers.http.ca_bundle               AIGW_PROVIDERS__HTTP__CA_BUNDLE              [unset] extra root CAs (PEM), models and GitLab
-    providers.http.max_response_bytes      AIGW_PROVIDERS__HTTP__MAX_RESPONSE_BYTES     [16777216] largest non-streamed answer
-    providers.http.max_event_bytes         AIGW_PROVIDERS__HTTP__MAX_EVENT_BYTES        [1048576] largest SSE event of a stream
-    providers.openai.placeholder_key       AIGW_PROVIDERS__OPENAI__PLACEHOLDER_KEY      [dummy_key] sent when a model has no key
-    providers.azure.api_version            AIGW_PROVIDERS__AZURE__API_VERSION           [2024-10-21]
-    providers.azure.auth                   AIGW_PROVIDERS__AZURE__AUTH                  [api_key] or bearer
-    providers.bedrock.region               AIGW_PROVIDERS__BEDROCK__REGION              [AWS default chain]
-    providers.bedrock.access_key_id        AIGW_PROVIDERS__BEDROCK__ACCESS_KEY_ID       [AWS default chain]
-    providers.bedrock.secret_access_key    AIGW_PROVIDERS__BEDROCK__SECRET_ACCESS_KEY   [AWS default chain]
-    providers.bedrock.session_token        AIGW_PROVIDERS__BEDROCK__SESSION_TOKEN       [unset]
-    providers.bedrock.profile              AIGW_PROVIDERS__BEDROCK__PROFILE             [unset] a ~/.aws/config profile
-    providers.bedrock.endpoint_url         AIGW_PROVIDERS__BEDROCK__ENDPOINT_URL        [unset] private endpoint
-    (the AWS SDK's own AWS_REGION, AWS_ACCESS_KEY_ID, AWS_PROFILE, … work as usual)
-
-Other AIGW_* variables of GitLab's Python gateway are ignored with a warning.
-";
 
 #[cfg(all(test, feature = "openai-api"))]
 mod openai_api_tests;

@@ -1,5 +1,7 @@
-//! Every settable key is in `--help` ([`SETTINGS_HELP`]) and in the docs that own its section,
-//! under the environment name the loader reads; nothing documented is refused at start.
+//! The settings table (`settings.rs`, which `--help` and the README's settings section are
+//! rendered from) lists exactly the keys the config structs accept; the docs that own a section
+//! document each of its keys under the environment name the loader reads; nothing documented is
+//! refused at start.
 //!
 //! The keys are read from the definition that parses them: a TOML table holding an unknown key
 //! makes serde (`deny_unknown_fields`) name every field the struct has, so probing each table
@@ -11,7 +13,8 @@ use figment::Figment;
 use figment::error::Kind;
 use figment::providers::{Format, Toml};
 
-use super::{Config, SETTINGS_HELP};
+use super::Config;
+use super::settings::{GROUPS, env_name, settings_help};
 
 /// A key no struct has.
 const PROBE: &str = "zzz_not_a_setting";
@@ -54,36 +57,6 @@ fn leaves() -> BTreeSet<String> {
     out
 }
 
-/// The environment variable the loader maps onto `key` (`__` between levels).
-fn env_name(key: &str) -> String {
-    format!("AIGW_{}", key.replace('.', "__").to_ascii_uppercase())
-}
-
-/// `(key, environment name or None for TOML-only)` of each setting line of the help.
-fn help_rows() -> Vec<(String, Option<String>)> {
-    SETTINGS_HELP
-        .lines()
-        .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            let key = words.next()?;
-            let is_key = key
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
-            if !is_key {
-                return None; // a heading or a note
-            }
-            let second = words.next()?;
-            if second.starts_with("AIGW_") {
-                Some((key.to_owned(), Some(second.to_owned())))
-            } else if second == "(TOML" {
-                Some((key.to_owned(), None))
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
 #[test]
 fn the_probe_finds_the_known_tables_and_keys() {
     let leaves = leaves();
@@ -103,23 +76,78 @@ fn the_probe_finds_the_known_tables_and_keys() {
 }
 
 #[test]
-fn every_setting_is_in_the_help_under_the_name_the_loader_reads() {
+fn the_table_lists_exactly_the_settable_keys() {
     let leaves = leaves();
-    let rows = help_rows();
-    let in_help: BTreeSet<String> = rows.iter().map(|(key, _)| key.clone()).collect();
-    let missing: Vec<_> = leaves.difference(&in_help).collect();
+    let table: BTreeSet<String> = GROUPS
+        .iter()
+        .flat_map(|g| g.settings.iter())
+        .map(|s| s.key.to_owned())
+        .collect();
+    let missing: Vec<_> = leaves.difference(&table).collect();
     assert!(
         missing.is_empty(),
-        "settable but not in --help: {missing:?}"
+        "settable but not in the table: {missing:?}"
     );
-    let unknown: Vec<_> = in_help.difference(&leaves).collect();
+    let unknown: Vec<_> = table.difference(&leaves).collect();
     assert!(
         unknown.is_empty(),
-        "in --help but refused at start: {unknown:?}"
+        "in the table but refused at start: {unknown:?}"
     );
-    for (key, env) in rows {
-        if let Some(env) = env {
-            assert_eq!(env, env_name(&key), "the help's variable for {key}");
+    // Lists of tables cannot be set from the environment; everything else can.
+    let help = settings_help();
+    for s in GROUPS.iter().flat_map(|g| g.settings.iter()) {
+        let shown = if s.toml_only {
+            "(TOML".to_owned()
+        } else {
+            env_name(s.key)
+        };
+        assert!(
+            help.lines()
+                .any(|l| l.split_whitespace().take(2).eq([s.key, shown.as_str()])),
+            "--help does not show {} as {shown}",
+            s.key
+        );
+    }
+}
+
+#[test]
+fn env_names_follow_the_loaders_nesting_rule() {
+    assert_eq!(env_name("fastapi.api_port"), "AIGW_FASTAPI__API_PORT");
+    assert_eq!(env_name("gitlab_url"), "AIGW_GITLAB_URL");
+    // The loader reads exactly that name.
+    let variable = env_name("providers.resilience.max_retries");
+    let config = super::tests::load_with("", &[(variable.as_str(), "7")]).expect("loads");
+    assert_eq!(config.providers.resilience.max_retries, 7);
+}
+
+/// The README documents the default build (with the OpenAI-compatible API).
+#[cfg(feature = "openai-api")]
+mod readme {
+    use super::super::settings::settings_markdown;
+
+    /// Where the README's generated settings section starts and ends.
+    const BEGIN: &str = "<!-- settings: generated from duo-gateway/src/config/settings.rs -->\n";
+    const END: &str = "<!-- /settings -->";
+
+    #[test]
+    fn the_readme_settings_section_is_the_rendered_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(path).unwrap();
+        let (Some(start), Some(end)) = (readme.find(BEGIN), readme.find(END)) else {
+            panic!("README.md has no generated settings section ({BEGIN:?} … {END:?})");
+        };
+        let expected = settings_markdown();
+        let current = &readme[start + BEGIN.len()..end];
+        if current != expected {
+            if std::env::var_os("DUO_UPDATE_DOCS").is_some() {
+                let head = &readme[..start + BEGIN.len()];
+                std::fs::write(path, format!("{head}{expected}{}", &readme[end..])).unwrap();
+            } else {
+                panic!(
+                    "duo-gateway/README.md's settings section is stale: run \
+                     `DUO_UPDATE_DOCS=1 cargo test -p duo-gateway --lib settings_tests` and commit it"
+                );
+            }
         }
     }
 }

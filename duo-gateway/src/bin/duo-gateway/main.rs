@@ -10,7 +10,7 @@ mod demo;
 
 /// A GitLab Duo AI gateway for self-hosted models (vLLM, AWS Bedrock, Azure OpenAI).
 #[derive(Debug, Parser)]
-#[command(version, after_long_help = duo_gateway::config::SETTINGS_HELP, after_help = "Run with --help for every setting and its environment variable.")]
+#[command(version, after_long_help = duo_gateway::config::settings_help(), after_help = "Run with --help for every setting and its environment variable.")]
 struct Cli {
     /// TOML configuration file; `AIGW_*` environment variables and flags override it.
     #[arg(long, short, global = true, env = "DUO_CONFIG")]

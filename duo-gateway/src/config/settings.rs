@@ -1,0 +1,464 @@
+//! The settings table: every key of [`Config`](super::Config) with its default and a line of
+//! help, in groups. `--help` ([`settings_help`]) and the settings section of
+//! `duo-gateway/README.md` ([`settings_markdown`]) are rendered from it, and each key's
+//! environment variable is derived from the key ([`env_name`]), so none of them can drift.
+//! `settings_tests` checks the table against the config structs themselves (what serde accepts)
+//! and the README against the rendering.
+
+/// One settable key.
+pub(crate) struct Setting {
+    /// The dot-separated TOML key, e.g. `fastapi.api_port`.
+    pub(crate) key: &'static str,
+    /// The default, as shown.
+    pub(crate) default: &'static str,
+    /// What it does, in a few words (may be empty).
+    pub(crate) help: &'static str,
+    /// Settable in TOML only (a list of tables).
+    pub(crate) toml_only: bool,
+}
+
+/// A titled group of settings.
+pub(crate) struct Group {
+    /// The heading.
+    pub(crate) title: &'static str,
+    /// Its settings, in order.
+    pub(crate) settings: &'static [Setting],
+}
+
+const fn s(key: &'static str, default: &'static str, help: &'static str) -> Setting {
+    Setting {
+        key,
+        default,
+        help,
+        toml_only: false,
+    }
+}
+
+const fn toml(key: &'static str, default: &'static str, help: &'static str) -> Setting {
+    Setting {
+        key,
+        default,
+        help,
+        toml_only: true,
+    }
+}
+
+/// Every setting, by group.
+pub(crate) const GROUPS: &[Group] = &[
+    Group {
+        title: "Listener",
+        settings: &[
+            s("fastapi.api_host", "0.0.0.0", "address of the API listener"),
+            s("fastapi.api_port", "5052", "port of the API listener"),
+            s(
+                "fastapi.metrics_host",
+                "0.0.0.0",
+                "address of the /metrics listener",
+            ),
+            s(
+                "fastapi.metrics_port",
+                "8082; 0 disables",
+                "port of the /metrics listener",
+            ),
+            s(
+                "fastapi.body_limit_bytes",
+                "4194304",
+                "largest request body, else 413",
+            ),
+            s(
+                "fastapi.shutdown_grace_s",
+                "30",
+                "how long running streams may finish after SIGTERM",
+            ),
+            s(
+                "fastapi.header_read_timeout_s",
+                "10",
+                "to send a request's headers",
+            ),
+            s(
+                "fastapi.body_read_timeout_s",
+                "30",
+                "to send its body, else 408",
+            ),
+            s(
+                "fastapi.keep_alive_timeout_s",
+                "75",
+                "idle between requests",
+            ),
+            s(
+                "fastapi.max_connections",
+                "half the open-file limit, at most 10000; 1..1000000",
+                "above it new connections wait in the listen backlog",
+            ),
+        ],
+    },
+    Group {
+        title: "Authentication",
+        settings: &[
+            s(
+                "gitlab_url",
+                "unset",
+                "GitLab instance whose OIDC keys sign tokens",
+            ),
+            s(
+                "customer_portal_url",
+                "unset",
+                "second OIDC issuer (CustomersDot)",
+            ),
+            s(
+                "auth.bypass_external",
+                "false",
+                "accept any request (development only)",
+            ),
+            s(
+                "auth.bypass_external_with_header",
+                "false",
+                "honour `Bypass-Auth: true`",
+            ),
+            s(
+                "auth.bypass_jwt_signature",
+                "false",
+                "skip signature checks (development only)",
+            ),
+            s(
+                "auth.audience",
+                "gitlab-ai-gateway",
+                "the aud every token must carry",
+            ),
+            s(
+                "auth.jwks_cache_ttl_s",
+                "86400",
+                "how long fetched OIDC keys are trusted",
+            ),
+            s(
+                "auth.jwks_min_refresh_interval_s",
+                "10",
+                "between refetches for unknown kids",
+            ),
+            s(
+                "auth.jwks_fetch_timeout_s",
+                "10",
+                "one issuer's discovery and key fetch",
+            ),
+            s("auth.leeway_s", "30", "clock skew allowed for exp/nbf"),
+            s(
+                "self_signed_jwt.signing_key",
+                "unset: ephemeral key, this process only",
+                "RSA private key (PEM)",
+            ),
+            s(
+                "self_signed_jwt.validation_key",
+                "unset",
+                "previous key, during rotation",
+            ),
+        ],
+    },
+    Group {
+        title: "Self-hosted models",
+        settings: &[
+            s(
+                "custom_models.enabled",
+                "false",
+                "honour model endpoints sent by GitLab",
+            ),
+            s(
+                "custom_models.allow_link_local_endpoints",
+                "false",
+                "egress to link-local/metadata",
+            ),
+            s(
+                "custom_models.allowed_endpoints",
+                "[]",
+                "origins served with enabled=false",
+            ),
+        ],
+    },
+    Group {
+        title: "Logging",
+        settings: &[
+            s(
+                "logging.level",
+                "info",
+                "or a filter like info,duo_gateway=debug",
+            ),
+            s(
+                "logging.format_json",
+                "true",
+                "JSON lines, or human-readable text",
+            ),
+            s("logging.to_file", "unset: stdout", "daily-rotated file"),
+            s(
+                "logging.enable_request_logging",
+                "false",
+                "log prompts and answers (redacted)",
+            ),
+            s("logging.redact_patterns", "[]", "extra regexes to redact"),
+            s(
+                "logging.max_field_chars",
+                "10000",
+                "cap of each logged prompt or answer field",
+            ),
+            s(
+                "logging.user_id_salt",
+                "unset: unsalted",
+                "salt of the logged user-id hash",
+            ),
+            s(
+                "logging.enable_litellm_logging",
+                "false",
+                "GitLab's LiteLLM switch: accepted, no effect",
+            ),
+        ],
+    },
+    Group {
+        title: "Prompts",
+        settings: &[s(
+            "prompts.dir",
+            "unset",
+            "operator definitions (override/add)",
+        )],
+    },
+    Group {
+        title: "Readiness (GET /monitoring/ready)",
+        settings: &[
+            toml(
+                "readiness.models",
+                "[]",
+                "list of {identifier, endpoint, family, api_key} to probe",
+            ),
+            s(
+                "readiness.cache_s",
+                "10",
+                "how long a probe verdict is reused",
+            ),
+            s("readiness.timeout_s", "5", "how long one probe may take"),
+        ],
+    },
+    #[cfg(feature = "openai-api")]
+    Group {
+        title: "OpenAI-compatible API (/v1/models, /v1/chat/completions, /v1/completions; see duo-openai-api/OPENAI_API.md)",
+        settings: &[
+            s(
+                "openai_api.enabled",
+                "false",
+                "serve the OpenAI-compatible routes",
+            ),
+            s(
+                "openai_api.api_keys",
+                "[]",
+                "client keys: a key or {name, key}",
+            ),
+            s(
+                "openai_api.api_keys_file",
+                "unset",
+                "one key per line, or <name> <key>",
+            ),
+            toml(
+                "openai_api.models",
+                "[]",
+                "list of {name, identifier, endpoint, api_key | api_key_env | api_key_file, family}",
+            ),
+        ],
+    },
+    Group {
+        title: "Upstream clients ([providers]; durations as \"30s\", \"200ms\" or seconds; 0 turns a limit off)",
+        settings: &[
+            s("providers.max_clients", "256", "cached model clients (LRU)"),
+            s(
+                "providers.resilience.connect_timeout",
+                "5s",
+                "to connect to a model server",
+            ),
+            s(
+                "providers.resilience.first_byte_timeout",
+                "30s",
+                "from a streamed attempt to its first event",
+            ),
+            s(
+                "providers.resilience.idle_timeout",
+                "30s",
+                "between stream chunks",
+            ),
+            s(
+                "providers.resilience.total_timeout",
+                "120s",
+                "(a prompt's own timeout wins)",
+            ),
+            s(
+                "providers.resilience.max_retries",
+                "2",
+                "only before the first chunk",
+            ),
+            s(
+                "providers.resilience.base_backoff",
+                "200ms",
+                "first retry delay, doubled per retry, with jitter",
+            ),
+            s(
+                "providers.resilience.max_backoff",
+                "5s",
+                "largest retry delay",
+            ),
+            s(
+                "providers.resilience.max_retry_after",
+                "10s",
+                "longer Retry-After: no retry",
+            ),
+            s(
+                "providers.http.pool_idle_timeout",
+                "90s",
+                "idle pooled connections are closed after",
+            ),
+            s(
+                "providers.http.pool_max_idle_per_host",
+                "64",
+                "idle pooled connections kept per host",
+            ),
+            s(
+                "providers.http.tcp_keepalive",
+                "60s",
+                "TCP keep-alive of upstream connections",
+            ),
+            s(
+                "providers.http.user_agent",
+                "duo-gateway/<version>",
+                "User-Agent of upstream requests",
+            ),
+            s(
+                "providers.http.ca_bundle",
+                "unset",
+                "extra root CAs (PEM), models and GitLab",
+            ),
+            s(
+                "providers.http.max_response_bytes",
+                "16777216",
+                "largest non-streamed answer",
+            ),
+            s(
+                "providers.http.max_event_bytes",
+                "1048576",
+                "largest SSE event of a stream",
+            ),
+            s(
+                "providers.openai.placeholder_key",
+                "dummy_key",
+                "sent when a model has no key",
+            ),
+            s(
+                "providers.azure.api_version",
+                "2024-10-21",
+                "api-version of Azure OpenAI calls",
+            ),
+            s("providers.azure.auth", "api_key", "or bearer"),
+            s(
+                "providers.bedrock.region",
+                "AWS default chain",
+                "AWS region of Bedrock calls",
+            ),
+            s(
+                "providers.bedrock.access_key_id",
+                "AWS default chain",
+                "static AWS key id (with secret_access_key)",
+            ),
+            s(
+                "providers.bedrock.secret_access_key",
+                "AWS default chain",
+                "static AWS secret key",
+            ),
+            s(
+                "providers.bedrock.session_token",
+                "unset",
+                "session token of temporary static keys",
+            ),
+            s(
+                "providers.bedrock.profile",
+                "unset",
+                "a ~/.aws/config profile",
+            ),
+            s(
+                "providers.bedrock.endpoint_url",
+                "unset",
+                "private endpoint",
+            ),
+        ],
+    },
+];
+
+/// Printed after the table.
+const NOTES: &[&str] = &[
+    "(the AWS SDK's own AWS_REGION, AWS_ACCESS_KEY_ID, AWS_PROFILE, … work as usual)",
+    "Other AIGW_* variables of GitLab's Python gateway are ignored with a warning.",
+];
+
+/// The environment variable the loader maps onto `key`: `AIGW_`, then the key upper-cased with
+/// `__` between levels (`fastapi.api_port` → `AIGW_FASTAPI__API_PORT`).
+#[must_use]
+pub fn env_name(key: &str) -> String {
+    format!("AIGW_{}", key.replace('.', "__").to_ascii_uppercase())
+}
+
+fn env_column(setting: &Setting) -> String {
+    if setting.toml_only {
+        "(TOML only)".to_owned()
+    } else {
+        env_name(setting.key)
+    }
+}
+
+/// Every setting with its TOML key, environment variable and default, for `--help`.
+#[must_use]
+pub fn settings_help() -> String {
+    let rows = GROUPS.iter().flat_map(|g| g.settings.iter());
+    let key_width = rows.clone().map(|s| s.key.len()).max().unwrap_or(0);
+    let env_width = rows.map(|s| env_column(s).len()).max().unwrap_or(0);
+    let mut out = String::from("SETTINGS (TOML key, environment variable, [default]):\n");
+    for group in GROUPS {
+        out.push_str(&format!("  {}\n", group.title));
+        for s in group.settings {
+            let line = format!(
+                "    {:key_width$} {:env_width$} [{}] {}",
+                s.key,
+                env_column(s),
+                s.default,
+                s.help
+            );
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    out.push('\n');
+    for note in NOTES {
+        out.push_str(note);
+        out.push('\n');
+    }
+    out
+}
+
+/// The settings as Markdown tables, one per group (the settings section of the README).
+#[must_use]
+pub fn settings_markdown() -> String {
+    let mut out = String::new();
+    for group in GROUPS {
+        out.push_str(&format!("**{}**\n\n", group.title));
+        out.push_str("| setting | environment | default | meaning |\n|---|---|---|---|\n");
+        for s in group.settings {
+            let env = if s.toml_only {
+                "TOML only".to_owned()
+            } else {
+                format!("`{}`", env_name(s.key))
+            };
+            out.push_str(&format!(
+                "| `{}` | {env} | {} | {} |\n",
+                s.key,
+                s.default.replace('|', "\\|"),
+                s.help.replace('|', "\\|")
+            ));
+        }
+        out.push('\n');
+    }
+    for note in NOTES {
+        out.push_str(note);
+        out.push_str("\n\n");
+    }
+    out
+}
