@@ -1,13 +1,14 @@
-//! A test stand for the OpenAI-compatible API: fake vLLM, Azure OpenAI and Bedrock upstreams on
-//! loopback, and the real gateway in front of them with one model per provider. Shared by the
-//! black-box tests (`tests/openai_api.rs`) and the Python harness (`examples/openai_harness.rs`).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! The stand: fake vLLM, Azure OpenAI and Bedrock upstreams, and the API's router mounted alone
+//! (a decorated registry, the request log, a body limit) on loopback, as an integrator mounts it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use duo_core::Secret;
-use duo_gateway::{AppState, Config, Gateway, StartError};
-use duo_openai_api::{ClientKeyEntry, OpenAiModelConfig};
+use duo_logging::{Logged, Metrics, RequestLogLayer, RequestLogSettings};
+use duo_openai_api::{ClientKeyEntry, OpenAiApiConfig, OpenAiModelConfig, OpenAiState};
+use duo_providers::{ProviderConfig, Registry};
 use duo_testkit::bedrock::FakeBedrock;
 use duo_testkit::openai::FakeOpenAi;
 use tokio::sync::oneshot;
@@ -34,12 +35,22 @@ pub const VLLM_UPSTREAM_KEY: &str = "vllm-upstream-key-42";
 /// The key the Azure fake requires (given inline).
 pub const AZURE_UPSTREAM_KEY: &str = "azure-upstream-key-17";
 
-/// The fakes and the gateway; everything stops when dropped.
+/// What the stand is built from.
+pub struct StandConfig {
+    /// The `[openai_api]` table.
+    pub api: OpenAiApiConfig,
+    /// The upstream clients.
+    pub providers: ProviderConfig,
+    /// The largest request body (the gateway's `fastapi.body_limit_bytes`).
+    pub body_limit_bytes: usize,
+}
+
+/// The fakes and the API; everything stops when dropped.
 pub struct Stand {
-    /// `http://127.0.0.1:PORT` of the gateway.
+    /// `http://127.0.0.1:PORT` of the API.
     pub base: String,
-    /// The gateway's state (metrics).
-    pub state: AppState,
+    /// The metrics the registry's clients report to.
+    pub metrics: Arc<Metrics>,
     /// The fake vLLM.
     pub vllm: FakeOpenAi,
     /// The fake Azure OpenAI resource.
@@ -48,17 +59,39 @@ pub struct Stand {
     pub bedrock: FakeBedrock,
     key_file: PathBuf,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), StartError>>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// The API's state for `config`: a registry whose clients are decorated with the request log
+/// once, as the gateway builds it.
+///
+/// # Errors
+/// What `OpenAiState::new` refuses.
+pub fn state(
+    config: &StandConfig,
+    metrics: &Arc<Metrics>,
+) -> Result<OpenAiState, duo_openai_api::ConfigError> {
+    let for_clients = Arc::clone(metrics);
+    let registry = Registry::try_new(config.providers.clone())
+        .expect("provider settings are valid")
+        .with_decorator(move |endpoint, model| {
+            Arc::new(Logged::new(
+                model,
+                Arc::clone(&for_clients),
+                endpoint.family().key(),
+            ))
+        });
+    OpenAiState::new(&config.api, Arc::new(registry))
 }
 
 impl Stand {
-    /// Starts the fakes and the gateway with the stand's configuration.
+    /// Starts the fakes and the API with the stand's configuration.
     pub async fn start() -> Self {
         Self::start_with(|_| {}).await
     }
 
-    /// Starts the fakes and the gateway, letting `adjust` change the configuration first.
-    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+    /// Starts the fakes and the API, letting `adjust` change the configuration first.
+    pub async fn start_with(adjust: impl FnOnce(&mut StandConfig)) -> Self {
         let vllm = FakeOpenAi::start().await;
         vllm.require_key(VLLM_UPSTREAM_KEY);
         vllm.set_models([VLLM_SERVED]);
@@ -69,16 +102,27 @@ impl Stand {
         std::fs::write(&key_file, format!("{VLLM_UPSTREAM_KEY}\n")).unwrap();
         let mut config = config(&vllm, &azure, &bedrock, &key_file);
         adjust(&mut config);
-        let gateway = Gateway::bind(config).await.expect("gateway starts");
-        let base = format!("http://{}", gateway.api_addr().unwrap());
-        let state = gateway.state().clone();
+        let metrics = Arc::new(Metrics::new());
+        let state = state(&config, &metrics).expect("the API starts");
+        let app = duo_openai_api::router(state)
+            .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+            .layer(RequestLogLayer::new(
+                RequestLogSettings::default(),
+                Arc::clone(&metrics),
+            ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(gateway.run(async move {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
         Self {
             base,
-            state,
+            metrics,
             vllm,
             azure,
             bedrock,
@@ -93,7 +137,7 @@ impl Stand {
         format!("{}{path}", self.base)
     }
 
-    /// Stops the gateway and waits for it.
+    /// Stops the API and waits for it.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -126,25 +170,25 @@ pub fn model(name: &str, identifier: &str, endpoint: Option<String>) -> OpenAiMo
     }
 }
 
-/// The stand's configuration: loopback, random port, GitLab auth on (no bypass), no retries,
-/// the OpenAI-compatible API with two client keys and one model per provider.
+/// The stand's configuration: no retries, Bedrock at its fake with static keys, the API with two
+/// client keys and one model per provider, the gateway's default body limit.
 pub fn config(
     vllm: &FakeOpenAi,
     azure: &FakeOpenAi,
     bedrock: &FakeBedrock,
     vllm_key_file: &std::path::Path,
-) -> Config {
-    let mut c = Config::default();
-    c.fastapi.api_host = "127.0.0.1".into();
-    c.fastapi.api_port = 0;
-    c.fastapi.metrics_port = 0;
-    c.fastapi.shutdown_grace_s = 5;
+) -> StandConfig {
+    let mut c = StandConfig {
+        api: OpenAiApiConfig::default(),
+        providers: ProviderConfig::default(),
+        body_limit_bytes: 4 * 1024 * 1024,
+    };
     c.providers.resilience.max_retries = 0;
     c.providers.bedrock.endpoint_url = Some(bedrock.url());
     c.providers.bedrock.region = Some("us-east-1".into());
     c.providers.bedrock.access_key_id = Some("AKIDOPENAISTAND".into());
     c.providers.bedrock.secret_access_key = Some(Secret::new("openai-stand-secret"));
-    let api = &mut c.openai_api;
+    let api = &mut c.api;
     api.enabled = true;
     api.api_keys = vec![
         ClientKeyEntry::Plain(Secret::new(KEY)),

@@ -1,17 +1,18 @@
 //! Black-box tests of the OpenAI-compatible API (`/v1/models`, `/v1/chat/completions`,
-//! `/v1/completions`): the real gateway over loopback HTTP in front of fake vLLM, Azure OpenAI
-//! and Bedrock upstreams speaking their real protocols.
+//! `/v1/completions`): its router alone over loopback HTTP in front of fake vLLM, Azure OpenAI
+//! and Bedrock upstreams speaking their real protocols (`api/stand.rs`). How the gateway mounts
+//! it is tested in `duo-gateway/tests/openai_mount.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "openai_api/stand.rs"]
+#[path = "api/stand.rs"]
 mod stand;
 
-#[path = "openai_api/errors.rs"]
+#[path = "api/errors.rs"]
 mod errors;
-#[path = "openai_api/routes.rs"]
+#[path = "api/routes.rs"]
 mod routes;
-#[path = "openai_api/streaming.rs"]
+#[path = "api/streaming.rs"]
 mod streaming;
 
 use reqwest::StatusCode;

@@ -255,7 +255,7 @@ async fn calls_are_logged_and_measured_like_the_gitlab_routes() {
     .await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert!(a.headers.get("x-request-id").is_some());
-    let text = s.state.metrics().render();
+    let text = s.metrics.render();
     assert!(text.contains("model_inferences_total"), "{text}");
     let input = text
         .lines()

@@ -49,39 +49,6 @@ async fn requests_without_a_valid_key_get_openai_401s() {
 }
 
 #[tokio::test]
-async fn openai_keys_and_gitlab_auth_are_separate() {
-    // GitLab auth bypassed: the OpenAI routes still want their key
-    let s = Stand::start_with(|c| c.auth.bypass_external = true).await;
-    let res = reqwest::Client::new()
-        .get(s.url("/v1/models"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
-    let a = super::get(&s, "/v1/models").await;
-    assert_eq!(a.status, 200);
-    drop(s);
-    // GitLab auth on: an OpenAI key does not open GitLab's routes
-    let s = Stand::start().await;
-    let body = json!({"prompt_components": []});
-    let a = post(&s, "/v2/code/completions", Some(stand::KEY), &body).await;
-    assert_eq!(a.status, 401, "{}", a.body);
-    assert!(
-        a.body.get("error").is_some_and(|e| e.is_string()),
-        "GitLab's shape: {}",
-        a.body
-    );
-    // GitLab's /v1/chat/{chat_invokable} sits next to /v1/chat/completions, behind GitLab's auth
-    let a = post(&s, "/v1/chat/explain_code", Some(stand::KEY), &json!({})).await;
-    assert_eq!(a.status, 401, "{}", a.body);
-    assert!(
-        a.body.get("error").is_some_and(Value::is_string),
-        "{}",
-        a.body
-    );
-}
-
-#[tokio::test]
 async fn unknown_models_are_404_model_not_found() {
     let s = Stand::start().await;
     let a = post(
@@ -167,7 +134,7 @@ async fn bad_bodies_are_400s_naming_the_field() {
 
 #[tokio::test]
 async fn oversized_bodies_are_413_in_openai_shape() {
-    let s = Stand::start_with(|c| c.fastapi.body_limit_bytes = 2048).await;
+    let s = Stand::start_with(|c| c.body_limit_bytes = 2048).await;
     let mut body = chat_body(stand::VLLM);
     body["messages"][1]["content"] = json!("x".repeat(4096));
     let a = post(&s, "/v1/chat/completions", Some(stand::KEY), &body).await;
@@ -261,24 +228,8 @@ async fn upstream_failures_map_to_openai_statuses() {
     assert_eq!(a.status, 502, "{}", a.body);
 }
 
-#[tokio::test]
-async fn the_api_is_off_unless_enabled() {
-    let s = Stand::start_with(|c| c.openai_api.enabled = false).await;
-    let res = reqwest::Client::new()
-        .get(s.url("/v1/models"))
-        .bearer_auth(stand::KEY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
-    assert_eq!(
-        res.json::<Value>().await.unwrap(),
-        json!({"detail": "Not Found"})
-    );
-}
-
 /// A change to the stand's configuration.
-type Adjust = Box<dyn Fn(&mut duo_gateway::Config)>;
+type Adjust = Box<dyn Fn(&mut stand::StandConfig)>;
 
 #[tokio::test]
 async fn invalid_settings_stop_the_start_naming_the_key() {
@@ -287,38 +238,31 @@ async fn invalid_settings_stop_the_start_naming_the_key() {
     let file = std::env::temp_dir().join("duo-openai-no-such-key-file");
     let cases: Vec<(Adjust, &str)> = vec![
         (
-            Box::new(|c| c.openai_api.models[1].identifier = "vertex_ai/gemini".into()),
+            Box::new(|c| c.api.models[1].identifier = "vertex_ai/gemini".into()),
             "openai_api.models[1].identifier",
         ),
         (
-            Box::new(|c| c.openai_api.models[1].endpoint = None),
+            Box::new(|c| c.api.models[1].endpoint = None),
             "openai_api.models[1].endpoint",
         ),
         (
-            Box::new(|c| c.openai_api.models[2].name = stand::VLLM.into()),
+            Box::new(|c| c.api.models[2].name = stand::VLLM.into()),
             "openai_api.models[2].name",
         ),
         (
-            Box::new(|c| c.openai_api.models[0].api_key_file = Some("/nonexistent/duo/key".into())),
+            Box::new(|c| c.api.models[0].api_key_file = Some("/nonexistent/duo/key".into())),
             "openai_api.models[0].api_key_file",
         ),
-        (
-            Box::new(|c| c.openai_api.api_keys.clear()),
-            "openai_api.api_keys",
-        ),
-        (
-            Box::new(|c| c.openai_api.models.clear()),
-            "openai_api.models",
-        ),
+        (Box::new(|c| c.api.api_keys.clear()), "openai_api.api_keys"),
+        (Box::new(|c| c.api.models.clear()), "openai_api.models"),
     ];
     for (adjust, key) in cases {
         let mut config = stand::config(&fake, &fake, &bedrock, &file);
-        config.openai_api.models[0].api_key_file = None;
+        config.api.models[0].api_key_file = None;
         adjust(&mut config);
-        let err = duo_gateway::Gateway::bind(config)
-            .await
-            .err()
-            .expect("start fails")
+        let metrics = std::sync::Arc::new(duo_logging::Metrics::new());
+        let err = stand::state(&config, &metrics)
+            .expect_err("start fails")
             .to_string();
         assert!(err.contains(key), "{key}: {err}");
         assert!(
@@ -370,4 +314,22 @@ async fn a_model_servers_rejection_keeps_its_reason_and_code_and_vllms_numeric_c
         error("(HTTP 400): prompt too long", &a.body),
         json!({"message": "…", "type": "invalid_request_error", "param": null, "code": "upstream_rejected_request"})
     );
+}
+
+#[tokio::test]
+async fn disabled_the_router_serves_nothing_and_reads_nothing() {
+    let s = Stand::start_with(|c| {
+        c.api.enabled = false;
+        // A key file that does not exist is not read when the API is off.
+        c.api.api_keys_file = Some("/nonexistent/duo-openai-keys".into());
+    })
+    .await;
+    let res = reqwest::Client::new()
+        .get(s.url("/v1/models"))
+        .bearer_auth(stand::KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(s.vllm.request_count(), 0);
 }

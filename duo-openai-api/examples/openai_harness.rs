@@ -1,17 +1,18 @@
 //! Runs the Python test of the OpenAI-compatible API (`tests/python/test_openai_client.py`) with
-//! the official `openai` client against the real gateway, in front of fake vLLM, Azure OpenAI
-//! and Bedrock upstreams on loopback.
+//! the official `openai` client against the API's router (the test stand of `tests/api.rs`), in
+//! front of fake vLLM, Azure OpenAI and Bedrock upstreams on loopback.
 //!
 //! ```text
 //! python3 -m venv target/py && target/py/bin/pip install openai pytest
-//! cargo run -p duo-gateway --example openai_harness -- target/py/bin/python
+//! cargo run -p duo-openai-api --example openai_harness -- target/py/bin/python
 //! ```
 //!
 //! Exits with pytest's status (non-zero when a test fails or Python cannot run it).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/openai_api/stand.rs"]
+#[path = "../tests/api/stand.rs"]
+#[allow(dead_code, reason = "the test stand; the harness uses part of it")]
 mod stand;
 
 use std::process::{Command, ExitCode};
