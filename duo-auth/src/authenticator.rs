@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use duo_core::UnitPrimitive;
+use duo_providers::HttpClient;
 use http::HeaderMap;
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation, decode, decode_header, encode};
 
@@ -67,10 +68,12 @@ impl fmt::Debug for Authenticator {
 
 impl Authenticator {
     /// Validates the settings (keys are parsed now, errors name the setting); fetches nothing.
+    /// Discovery and key fetches go through `http`, so through its egress policy (resolved
+    /// addresses checked, no redirects) and its CA roots.
     ///
     /// Without `signing_key`, generates an ephemeral signing key and warns (once, here) that its
     /// tokens die with the process and do not work across replicas.
-    pub fn new(config: &AuthConfig, http: reqwest::Client) -> Result<Self, AuthConfigError> {
+    pub fn new(config: &AuthConfig, http: &HttpClient) -> Result<Self, AuthConfigError> {
         if config.audience.trim().is_empty() {
             return Err(AuthConfigError::Invalid {
                 key: "audience",
@@ -118,7 +121,7 @@ impl Authenticator {
         let oidc = (!issuers.is_empty()).then(|| {
             OidcKeys::new(
                 issuers,
-                http,
+                http.inner().clone(),
                 OidcSettings {
                     ttl: Duration::from_secs(config.jwks_cache_ttl_s),
                     min_refresh: Duration::from_secs(config.jwks_min_refresh_interval_s),

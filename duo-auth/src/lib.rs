@@ -14,9 +14,9 @@
 //! - [`require_auth`]: the axum middleware that runs all of it before a handler sees the
 //!   request, and puts the [`Caller`] (an extractor) and [`AuthDuration`] in its extensions.
 //!
-//! The HTTP client for discovery and key fetches is handed in, so the caller decides its egress
-//! rules (the gateway passes one built by `duo_providers::HttpClient`, which checks resolved
-//! addresses and follows no redirect).
+//! Discovery and key fetches go through a `duo_providers::HttpClient` handed in: the same egress
+//! policy as every model call (resolved addresses checked, no redirects), and the caller's CA
+//! roots. The type leaves no way to pass a client without that policy.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -28,9 +28,15 @@
 //!     if caller.can(UnitPrimitive::CompleteCode) { "ok" } else { "forbidden" }
 //! }
 //!
-//! # fn app() -> Result<Router, duo_auth::AuthConfigError> {
+//! # fn app() -> Result<Router, Box<dyn std::error::Error>> {
+//! use duo_providers::{EgressPolicy, HttpClient, HttpSettings};
 //! let config = AuthConfig::default(); // OIDC issuer: the GitLab instance's URL, from settings
-//! let auth = Arc::new(Authenticator::new(&config, reqwest::Client::new())?);
+//! let http = HttpClient::new(
+//!     &HttpSettings::default(),
+//!     std::time::Duration::from_secs(10),
+//!     &EgressPolicy::default(),
+//! )?;
+//! let auth = Arc::new(Authenticator::new(&config, &http)?);
 //! let app = Router::new()
 //!     .route("/complete", post(complete))
 //!     .route_layer(axum::middleware::from_fn_with_state(auth, require_auth));

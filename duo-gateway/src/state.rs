@@ -80,10 +80,8 @@ impl AppState {
             std::time::Duration::from_secs(10),
             &providers.egress,
         )
-        .map_err(|e| StartError::Http(e.to_string()))?
-        .inner()
-        .clone();
-        let auth = Arc::new(Authenticator::new(&config.auth_config(), http)?);
+        .map_err(|e| StartError::Http(e.to_string()))?;
+        let auth = Arc::new(Authenticator::new(&config.auth_config(), &http)?);
         let metrics = Arc::new(Metrics::new());
         // Built as a first request would build it: an unusable setting fails here, naming it.
         // Each client is wrapped in the logging decorator once, when it is built; every call

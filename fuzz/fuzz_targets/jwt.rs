@@ -52,13 +52,18 @@ fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
         let runtime = common::runtime();
-        let http = reqwest::Client::new();
-        let signed = Authenticator::new(&AuthConfig::default(), http.clone()).unwrap();
+        let http = duo_providers::HttpClient::new(
+            &duo_providers::HttpSettings::default(),
+            std::time::Duration::from_secs(1),
+            &duo_providers::EgressPolicy::default(),
+        )
+        .unwrap();
+        let signed = Authenticator::new(&AuthConfig::default(), &http).unwrap();
         let config = AuthConfig {
             bypass_jwt_signature: true,
             ..AuthConfig::default()
         };
-        let unsigned = Authenticator::new(&config, http).unwrap();
+        let unsigned = Authenticator::new(&config, &http).unwrap();
         World {
             runtime,
             signed,

@@ -60,6 +60,17 @@ pub(crate) async fn user_token(
     }
 }
 
+/// The client of discovery and key fetches: duo-providers' HTTP client, default egress policy
+/// (loopback allowed, redirects not followed).
+pub(crate) fn oidc_client() -> duo_providers::HttpClient {
+    duo_providers::HttpClient::new(
+        &duo_providers::HttpSettings::default(),
+        Duration::from_secs(5),
+        &duo_providers::EgressPolicy::default(),
+    )
+    .expect("the default HTTP client builds")
+}
+
 pub(crate) struct App {
     pub(crate) url: String,
     http: reqwest::Client,
@@ -74,9 +85,7 @@ impl Drop for App {
 
 impl App {
     pub(crate) async fn start(config: &AuthConfig) -> Self {
-        let auth = Arc::new(
-            Authenticator::new(config, reqwest::Client::new()).expect("valid auth config"),
-        );
+        let auth = Arc::new(Authenticator::new(config, &oidc_client()).expect("valid auth config"));
         let app = axum::Router::new()
             .route("/v1/whoami", post(whoami))
             .route("/v2/code/completions", post(complete_code))

@@ -166,7 +166,7 @@ async fn without_a_signing_key_an_ephemeral_key_signs_tokens_for_this_process_on
         ..config_for(&oidc)
     };
     let app = App::start(&config).await;
-    let auth = Authenticator::new(&config, reqwest::Client::new()).unwrap();
+    let auth = Authenticator::new(&config, &oidc_client()).unwrap();
     assert_eq!(
         auth.signing_key_source(),
         duo_auth::SigningKeySource::Ephemeral

@@ -4,7 +4,7 @@ use super::harness::*;
 
 #[test]
 fn bad_settings_fail_at_start_naming_the_setting() {
-    let http = reqwest::Client::new();
+    let http = oidc_client();
     let err = Authenticator::new(
         &AuthConfig {
             signing_key: Some(Secret::new(
@@ -12,7 +12,7 @@ fn bad_settings_fail_at_start_naming_the_setting() {
             )),
             ..AuthConfig::default()
         },
-        http.clone(),
+        &http,
     )
     .unwrap_err();
     assert!(err.to_string().starts_with("auth.signing_key: "), "{err}");
@@ -21,7 +21,7 @@ fn bad_settings_fail_at_start_naming_the_setting() {
             validation_key: Some(Secret::new("not a pem")),
             ..AuthConfig::default()
         },
-        http.clone(),
+        &http,
     )
     .unwrap_err();
     assert!(
@@ -34,7 +34,7 @@ fn bad_settings_fail_at_start_naming_the_setting() {
             signing_key: Some(Secret::new(public_only)),
             ..AuthConfig::default()
         },
-        http.clone(),
+        &http,
     )
     .unwrap_err();
     assert!(
@@ -46,7 +46,7 @@ fn bad_settings_fail_at_start_naming_the_setting() {
             gitlab_url: Some("gitlab.example.com".into()),
             ..AuthConfig::default()
         },
-        http.clone(),
+        &http,
     )
     .unwrap_err();
     assert_eq!(
@@ -61,7 +61,7 @@ fn bad_settings_fail_at_start_naming_the_setting() {
                 signing_key: Some(Secret::new(escaped)),
                 ..AuthConfig::default()
             },
-            http,
+            &http,
         )
         .is_ok()
     );
@@ -73,7 +73,7 @@ fn secrets_never_show_in_debug_output() {
         signing_key: Some(Secret::new(SIGNING_KEY)),
         ..AuthConfig::default()
     };
-    let auth = Authenticator::new(&config, reqwest::Client::new()).unwrap();
+    let auth = Authenticator::new(&config, &oidc_client()).unwrap();
     let key_line = SIGNING_KEY.lines().nth(1).unwrap();
     assert!(!format!("{config:?}").contains(key_line));
     assert!(!format!("{auth:?}").contains(key_line));
