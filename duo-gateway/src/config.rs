@@ -146,11 +146,22 @@ impl Config {
             .collect()
     }
 
-    /// Checks values types cannot express; every error names its key.
+    /// Checks values types cannot express; every error names its key. With the OpenAI-compatible
+    /// API enabled this resolves its settings too (key files and variables are read).
     ///
     /// # Errors
     /// The first invalid value.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_values()?;
+        #[cfg(feature = "openai-api")]
+        duo_openai_api::OpenAiApi::from_config(&self.openai_api)
+            .map_err(|e| ConfigError(e.to_string()))?;
+        Ok(())
+    }
+
+    /// [`validate`](Self::validate) without the sections that start-up checks by building them
+    /// (the OpenAI-compatible API), so that `AppState::new` reads their files once.
+    pub(crate) fn validate_values(&self) -> Result<(), ConfigError> {
         self.fastapi.api_host.parse::<IpAddr>().map_err(|e| {
             ConfigError(format!("fastapi.api_host '{}': {e}", self.fastapi.api_host))
         })?;
@@ -187,9 +198,6 @@ impl Config {
                 dir.display()
             )));
         }
-        #[cfg(feature = "openai-api")]
-        duo_openai_api::OpenAiApi::from_config(&self.openai_api)
-            .map_err(|e| ConfigError(e.to_string()))?;
         Ok(())
     }
 

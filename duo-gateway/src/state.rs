@@ -66,7 +66,8 @@ impl AppState {
     /// # Errors
     /// The first part that cannot be built, naming the setting or file.
     pub fn new(config: Config) -> Result<Self, StartError> {
-        config.validate()?;
+        // The OpenAI-compatible API is checked below, as it is built.
+        config.validate_values()?;
         let prompts = PromptRegistry::load(config.prompts.dir.as_deref())?;
         let mut providers = config.providers.clone();
         let allow_link_local =
@@ -202,18 +203,15 @@ impl AppState {
         self.0.prompts.resolve(prompt_id, family, "*").is_ok()
     }
 
-    /// The client for `endpoint` (built once per endpoint, already logged and measured: its
-    /// calls are recorded on this request, for `feature`), and for families that reason aloud
-    /// (`ModelFamily::strips_reasoning`) with `<think>…</think>` stripped from its answers.
+    /// The client for `endpoint` (built once per endpoint, already logged and measured), and
+    /// for families that reason aloud (`ModelFamily::strips_reasoning`) with `<think>…</think>`
+    /// stripped from its answers. Its calls are recorded on the request in scope, labelled with
+    /// the feature and model the route recorded on it first (`RequestLog::set_feature`,
+    /// `RequestLog::set_model`).
     pub(crate) async fn model(
         &self,
         endpoint: &ModelEndpoint,
-        feature: Feature,
-        log: &RequestLog,
     ) -> Result<Arc<dyn LanguageModel>, ApiError> {
-        // The labels of the call's metrics and model line.
-        log.set_feature(feature);
-        log.set_model(endpoint);
         let model = self
             .0
             .models

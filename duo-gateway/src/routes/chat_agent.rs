@@ -67,7 +67,7 @@ pub async fn agent(
         .render(&prompt_inputs)
         .map_err(|e| ApiError::Validation(e.to_string()))?;
 
-    let model = state.model(&endpoint, Feature::DuoChat, &log).await?;
+    let model = state.model(&endpoint).await?;
     let upstream = model
         .generate_stream(&model_request)
         .await

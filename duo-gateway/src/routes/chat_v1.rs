@@ -106,7 +106,7 @@ pub async fn chat(
     let model_request = ModelRequest::new(Prompt::Chat(messages(&payload.content)?))
         .with_params(params(payload.params.as_ref(), &family));
 
-    let model = state.model(&endpoint, *feature, &log).await?;
+    let model = state.model(&endpoint).await?;
     if request.stream.unwrap_or(false) {
         let stream = model
             .generate_stream(&model_request)

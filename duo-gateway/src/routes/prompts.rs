@@ -57,9 +57,8 @@ async fn invoke(
 ) -> Result<Response, ApiError> {
     let prompt_id = prompt_id.trim_matches('/');
     duo_core::limits::check_field("prompt_id", prompt_id)?;
-    if let Some(feature) = Feature::from_prompt_id(prompt_id) {
-        log.set_feature(feature);
-    }
+    // An operator's prompt id names no known feature: it is served (and counted) as Duo Chat.
+    log.set_feature(Feature::from_prompt_id(prompt_id).unwrap_or(Feature::DuoChat));
     let request: PromptRequest = parse_body(body)?;
     let constraint = request.prompt_version.as_deref().unwrap_or("^1.0.0");
     check_len("prompt_version", constraint, 50)?;
@@ -80,8 +79,7 @@ async fn invoke(
     let model_request = definition
         .render(&inputs)
         .map_err(|e| ApiError::Validation(e.to_string()))?;
-    let feature = Feature::from_prompt_id(prompt_id).unwrap_or(Feature::DuoChat);
-    let model = state.model(&endpoint, feature, log).await?;
+    let model = state.model(&endpoint).await?;
 
     if request.stream {
         let stream = model

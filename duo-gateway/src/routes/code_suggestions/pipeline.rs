@@ -120,7 +120,7 @@ pub(super) async fn serve(
             answer: Answer::Done(Generation::default()),
         });
     };
-    let model = state.model(&endpoint, s.kind.feature(), log).await?;
+    let model = state.model(&endpoint).await?;
     let answer = if s.stream {
         Answer::Stream(
             model
