@@ -8,6 +8,8 @@ mod harness;
 
 #[path = "auth/bypass.rs"]
 mod bypass;
+#[path = "auth/egress.rs"]
+mod egress;
 #[path = "auth/issuer_faults.rs"]
 mod issuer_faults;
 #[path = "auth/jwks.rs"]

@@ -18,9 +18,10 @@ use duo_auth::AuthConfig;
 
 mod server;
 mod settings;
+mod settings_render;
 pub use crate::readiness::{ProbeModel, ReadinessConfig};
 pub use server::ServerConfig;
-pub use settings::{env_name, settings_help, settings_markdown};
+pub use settings_render::{env_name, settings_help, settings_markdown};
 
 /// The gateway's whole configuration.
 #[derive(Debug, Clone, Default, Deserialize)]

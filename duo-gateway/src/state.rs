@@ -73,16 +73,6 @@ impl AppState {
         let allow_link_local =
             config.custom_models.allow_link_local_endpoints || providers.egress.allows_link_local();
         providers.egress = providers.egress.allow_link_local(allow_link_local);
-        // The OIDC fetches go through the same client settings as the model calls: the egress
-        // policy, and the operator's CA bundle (a GitLab instance with an internal CA). Each
-        // fetch carries its own timeout (the JWKS fetch timeout).
-        let http = duo_providers::HttpClient::new(
-            &providers.http,
-            std::time::Duration::from_secs(10),
-            &providers.egress,
-        )
-        .map_err(|e| StartError::Http(e.to_string()))?;
-        let auth = Arc::new(Authenticator::new(&config.auth_config(), &http)?);
         let metrics = Arc::new(Metrics::new());
         // Built as a first request would build it: an unusable setting fails here, naming it.
         // Each client is wrapped in the logging decorator once, when it is built; every call
@@ -100,6 +90,13 @@ impl AppState {
                     endpoint.family().key(),
                 ))
             });
+        // The OIDC fetches go through the model calls' client: the egress policy, and the
+        // operator's CA bundle (a GitLab instance with an internal CA), read once. Each fetch
+        // carries its own timeout (the JWKS fetch timeout).
+        let http = registry
+            .http_client()
+            .ok_or_else(|| ConfigError("providers.http: the HTTP client was not built".into()))?;
+        let auth = Arc::new(Authenticator::new(&config.auth_config(), http)?);
         let models = Arc::new(registry);
         #[cfg(feature = "openai-api")]
         let openai = duo_openai_api::OpenAiState::new(&config.openai_api, Arc::clone(&models))

@@ -185,6 +185,14 @@ impl Registry {
         self
     }
 
+    /// The HTTP client every OpenAI-style call goes through (egress policy, CA bundle, proxy),
+    /// for other fetches that must obey the same rules (e.g. OIDC discovery); `None` only when
+    /// [`new`](Self::new) could not build it ([`try_new`](Self::try_new) fails instead).
+    #[must_use]
+    pub fn http_client(&self) -> Option<&HttpClient> {
+        self.http.as_ref().ok()
+    }
+
     /// The configuration the registry was built with.
     #[must_use]
     pub fn config(&self) -> &ProviderConfig {

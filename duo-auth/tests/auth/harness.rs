@@ -85,7 +85,15 @@ impl Drop for App {
 
 impl App {
     pub(crate) async fn start(config: &AuthConfig) -> Self {
-        let auth = Arc::new(Authenticator::new(config, &oidc_client()).expect("valid auth config"));
+        Self::start_with(config, &oidc_client()).await
+    }
+
+    /// [`start`](Self::start) with the given client for discovery and key fetches.
+    pub(crate) async fn start_with(
+        config: &AuthConfig,
+        client: &duo_providers::HttpClient,
+    ) -> Self {
+        let auth = Arc::new(Authenticator::new(config, client).expect("valid auth config"));
         let app = axum::Router::new()
             .route("/v1/whoami", post(whoami))
             .route("/v2/code/completions", post(complete_code))

@@ -1,9 +1,10 @@
 //! The settings table: every key of [`Config`](super::Config) with its default and a line of
-//! help, in groups. `--help` ([`settings_help`]) and the settings section of
-//! `duo-gateway/README.md` ([`settings_markdown`]) are rendered from it, and each key's
-//! environment variable is derived from the key ([`env_name`]), so none of them can drift.
-//! `settings_tests` checks the table against the config structs themselves (what serde accepts)
-//! and the README against the rendering.
+//! help, in groups. `--help` ([`settings_help`](super::settings_help)), the settings section of
+//! `duo-gateway/README.md` ([`settings_markdown`](super::settings_markdown)) and those of the
+//! docs that own a section (AUTH.md, the logging and OpenAI-API docs) are rendered from it
+//! (`settings_render`), and each key's environment variable is derived from the key
+//! ([`env_name`](super::env_name)), so none of them can drift. `settings_tests` checks the table
+//! against the config structs themselves (what serde accepts) and the docs against the rendering.
 
 /// One settable key.
 pub(crate) struct Setting {
@@ -15,6 +16,24 @@ pub(crate) struct Setting {
     pub(crate) help: &'static str,
     /// Settable in TOML only (a list of tables).
     pub(crate) toml_only: bool,
+    /// The longer meaning the docs' tables show (empty: `help`).
+    pub(crate) detail: &'static str,
+}
+
+impl Setting {
+    /// The same setting with a longer meaning for the docs' tables.
+    const fn more(self, detail: &'static str) -> Self {
+        Self { detail, ..self }
+    }
+
+    /// What the docs' tables say it does.
+    pub(crate) fn meaning(&self) -> &'static str {
+        if self.detail.is_empty() {
+            self.help
+        } else {
+            self.detail
+        }
+    }
 }
 
 /// A titled group of settings.
@@ -31,6 +50,7 @@ const fn s(key: &'static str, default: &'static str, help: &'static str) -> Sett
         default,
         help,
         toml_only: false,
+        detail: "",
     }
 }
 
@@ -40,6 +60,7 @@ const fn toml(key: &'static str, default: &'static str, help: &'static str) -> S
         default,
         help,
         toml_only: true,
+        detail: "",
     }
 }
 
@@ -99,32 +120,38 @@ pub(crate) const GROUPS: &[Group] = &[
                 "gitlab_url",
                 "unset",
                 "GitLab instance whose OIDC keys sign tokens",
-            ),
+            )
+            .more("OIDC issuer: the GitLab instance whose keys sign its tokens"),
             s(
                 "customer_portal_url",
                 "unset",
                 "second OIDC issuer (CustomersDot)",
-            ),
+            )
+            .more("optional second OIDC issuer (CustomersDot)"),
             s(
                 "auth.bypass_external",
                 "false",
                 "accept any request (development only)",
-            ),
+            )
+            .more("**development only**: every request is a debug caller with every scope"),
             s(
                 "auth.bypass_external_with_header",
                 "false",
                 "honour `Bypass-Auth: true`",
-            ),
+            )
+            .more("**development only**: requests with `Bypass-Auth: true` are debug callers"),
             s(
                 "auth.bypass_jwt_signature",
                 "false",
                 "skip signature checks (development only)",
-            ),
+            )
+            .more("**development only**: parse tokens without checking signatures (expiry and audience still checked)"),
             s(
                 "auth.audience",
                 "gitlab-ai-gateway",
                 "the aud every token must carry",
-            ),
+            )
+            .more("the `aud` every token must carry"),
             s(
                 "auth.jwks_cache_ttl_s",
                 "86400",
@@ -134,23 +161,28 @@ pub(crate) const GROUPS: &[Group] = &[
                 "auth.jwks_min_refresh_interval_s",
                 "10",
                 "between refetches for unknown kids",
-            ),
+            )
+            .more("least time between refetches for unknown `kid`s, and between retries after a failure"),
             s(
                 "auth.jwks_fetch_timeout_s",
                 "10",
                 "one issuer's discovery and key fetch",
-            ),
-            s("auth.leeway_s", "30", "clock skew allowed for exp/nbf"),
+            )
+            .more("timeout of one key fetch (discovery and JWKS together)"),
+            s("auth.leeway_s", "30", "clock skew allowed for exp/nbf")
+            .more("allowed clock skew for `exp`/`nbf`"),
             s(
                 "self_signed_jwt.signing_key",
                 "unset: ephemeral key, this process only",
                 "RSA private key (PEM)",
-            ),
+            )
+            .more("RSA private key (PEM) for gateway-issued tokens"),
             s(
                 "self_signed_jwt.validation_key",
                 "unset",
                 "previous key, during rotation",
-            ),
+            )
+            .more("the previous signing key, still accepted during a rotation"),
         ],
     },
     Group {
@@ -180,34 +212,41 @@ pub(crate) const GROUPS: &[Group] = &[
                 "logging.level",
                 "info",
                 "or a filter like info,duo_gateway=debug",
-            ),
+            )
+            .more("root level, or `EnvFilter` directives (`info,duo_gateway=debug`); Python names (`INFO`, `WARNING`, `CRITICAL`) accepted"),
             s(
                 "logging.format_json",
                 "true",
                 "JSON lines, or human-readable text",
             ),
-            s("logging.to_file", "unset: stdout", "daily-rotated file"),
+            s("logging.to_file", "unset: stdout", "daily-rotated file")
+            .more("write to this file, rotated daily as `<name>.YYYY-MM-DD`"),
             s(
                 "logging.enable_request_logging",
                 "false",
                 "log prompts and answers (redacted)",
-            ),
-            s("logging.redact_patterns", "[]", "extra regexes to redact"),
+            )
+            .more("log every request's prompts and answers (the LLM log), redacted"),
+            s("logging.redact_patterns", "[]", "extra regexes to redact")
+            .more("extra regexes (Rust `regex` syntax) redacted from the LLM log"),
             s(
                 "logging.max_field_chars",
                 "10000",
                 "cap of each logged prompt or answer field",
-            ),
+            )
+            .more("cap per logged prompt/answer field, in characters"),
             s(
                 "logging.user_id_salt",
                 "unset: unsalted",
                 "salt of the logged user-id hash",
-            ),
+            )
+            .more("salt for hashing `X-Gitlab-Global-User-Id` (set it: user ids are small integers)"),
             s(
                 "logging.enable_litellm_logging",
                 "false",
                 "GitLab's LiteLLM switch: accepted, no effect",
-            ),
+            )
+            .more("accepted for configurations carried over from GitLab's gateway (it turns on LiteLLM's debug log there); no effect: duo has no LiteLLM"),
         ],
     },
     Group {
@@ -247,17 +286,20 @@ pub(crate) const GROUPS: &[Group] = &[
                 "openai_api.api_keys",
                 "[]",
                 "client keys: a key or {name, key}",
-            ),
+            )
+            .more("client keys: `\"key\"` or `{name, key}`; from the environment a JSON list (`[\"k1\",\"k2\"]`)"),
             s(
                 "openai_api.api_keys_file",
                 "unset",
                 "one key per line, or <name> <key>",
-            ),
+            )
+            .more("file of client keys: one key per line, or `<name> <key>`"),
             toml(
                 "openai_api.models",
                 "[]",
                 "list of {name, identifier, endpoint, api_key | api_key_env | api_key_file, family}",
-            ),
+            )
+            .more("the models, see below"),
         ],
     },
     Group {
@@ -385,80 +427,7 @@ pub(crate) const GROUPS: &[Group] = &[
 ];
 
 /// Printed after the table.
-const NOTES: &[&str] = &[
+pub(crate) const NOTES: &[&str] = &[
     "(the AWS SDK's own AWS_REGION, AWS_ACCESS_KEY_ID, AWS_PROFILE, … work as usual)",
     "Other AIGW_* variables of GitLab's Python gateway are ignored with a warning.",
 ];
-
-/// The environment variable the loader maps onto `key`: `AIGW_`, then the key upper-cased with
-/// `__` between levels (`fastapi.api_port` → `AIGW_FASTAPI__API_PORT`).
-#[must_use]
-pub fn env_name(key: &str) -> String {
-    format!("AIGW_{}", key.replace('.', "__").to_ascii_uppercase())
-}
-
-fn env_column(setting: &Setting) -> String {
-    if setting.toml_only {
-        "(TOML only)".to_owned()
-    } else {
-        env_name(setting.key)
-    }
-}
-
-/// Every setting with its TOML key, environment variable and default, for `--help`.
-#[must_use]
-pub fn settings_help() -> String {
-    let rows = GROUPS.iter().flat_map(|g| g.settings.iter());
-    let key_width = rows.clone().map(|s| s.key.len()).max().unwrap_or(0);
-    let env_width = rows.map(|s| env_column(s).len()).max().unwrap_or(0);
-    let mut out = String::from("SETTINGS (TOML key, environment variable, [default]):\n");
-    for group in GROUPS {
-        out.push_str(&format!("  {}\n", group.title));
-        for s in group.settings {
-            let line = format!(
-                "    {:key_width$} {:env_width$} [{}] {}",
-                s.key,
-                env_column(s),
-                s.default,
-                s.help
-            );
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-    }
-    out.push('\n');
-    for note in NOTES {
-        out.push_str(note);
-        out.push('\n');
-    }
-    out
-}
-
-/// The settings as Markdown tables, one per group (the settings section of the README).
-#[must_use]
-pub fn settings_markdown() -> String {
-    let mut out = String::new();
-    for group in GROUPS {
-        out.push_str(&format!("**{}**\n\n", group.title));
-        out.push_str("| setting | environment | default | meaning |\n|---|---|---|---|\n");
-        for s in group.settings {
-            let env = if s.toml_only {
-                "TOML only".to_owned()
-            } else {
-                format!("`{}`", env_name(s.key))
-            };
-            out.push_str(&format!(
-                "| `{}` | {env} | {} | {} |\n",
-                s.key,
-                s.default.replace('|', "\\|"),
-                s.help.replace('|', "\\|")
-            ));
-        }
-        out.push('\n');
-    }
-    for note in NOTES {
-        out.push_str(note);
-        out.push_str("\n\n");
-    }
-    out
-}

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::{JWKS_PATH, Shared};
 
 /// How an endpoint of [`super::FakeOidc`] answers (while the issuer is available).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Mode {
     /// The document, at once.
     #[default]
@@ -30,6 +30,8 @@ pub enum Mode {
         /// Whether `Content-Length` is sent.
         declared_length: bool,
     },
+    /// `302 Found` to this URL (a client that follows it reaches somewhere else).
+    Redirect(String),
 }
 
 /// Size of each chunk of an oversized body.
@@ -50,7 +52,7 @@ pub(super) async fn discovery(State(shared): State<Arc<Shared>>) -> Response {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
     });
-    let mode = *shared.lock(&shared.discovery_mode);
+    let mode = shared.lock(&shared.discovery_mode).clone();
     answer(&shared, mode, doc).await
 }
 
@@ -65,7 +67,7 @@ pub(super) async fn jwks(State(shared): State<Arc<Shared>>) -> Response {
         .iter()
         .map(|i| shared.all[*i].jwk.clone())
         .collect();
-    let mode = *shared.lock(&shared.jwks_mode);
+    let mode = shared.lock(&shared.jwks_mode).clone();
     answer(&shared, mode, json!({ "keys": keys })).await
 }
 
@@ -77,6 +79,12 @@ async fn answer(shared: &Arc<Shared>, mode: Mode, doc: Value) -> Response {
             bytes,
             declared_length,
         } => oversized(shared, doc.to_string().into_bytes(), bytes, declared_length),
+        Mode::Redirect(location) => (
+            StatusCode::FOUND,
+            [(http::header::LOCATION, location)],
+            "redirected",
+        )
+            .into_response(),
     }
 }
 
