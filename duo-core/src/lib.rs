@@ -7,8 +7,9 @@
 //!   each needs.
 //! - [`ModelFamily`]: which prompt layout a model needs (parsed from GitLab's family keys; unknown
 //!   families are preserved).
-//! - [`ProviderKind`], [`ModelIdentifier`], [`ModelEndpoint`]: where a model is served and how to
-//!   reach it (GitLab's `custom_openai/…`, `bedrock/…`, `azure/…` identifiers).
+//! - [`ProviderKind`], [`EndpointSource`], [`ModelIdentifier`], [`ModelEndpoint`]: where a model
+//!   is served, whose endpoint and key it takes, and how to reach it (GitLab's `custom_openai/…`,
+//!   `bedrock/…`, `azure/…`, `anthropic/…` identifiers).
 //! - [`Secret`]: API keys and tokens that never print.
 //! - [`Prompt`], [`Message`], [`GenerationParams`], [`ModelRequest`]: what the model is asked.
 //! - [`StreamEvent`], [`Generation`], [`Usage`], [`FinishReason`]: what it answers.
@@ -46,7 +47,7 @@ pub use family::ModelFamily;
 pub use feature::{Feature, UnitPrimitive, UnknownId};
 pub use language_model::LanguageModel;
 pub use prompt::{GenerationParams, Message, ModelRequest, Prompt, Role};
-pub use provider::{ModelIdentifier, ProviderKind};
+pub use provider::{EndpointSource, ModelIdentifier, ProviderKind};
 pub use secret::{REDACTED, Secret};
 pub use stream::{EventStream, FinishReason, Generation, StreamAborted, StreamEvent, Usage};
 

@@ -17,11 +17,36 @@ pub enum ProviderKind {
     AzureOpenAi,
     /// AWS Bedrock (Converse API).
     Bedrock,
+    /// Anthropic's Messages API (`api.anthropic.com`, or a server of the same API).
+    Anthropic,
+}
+
+/// Where a model's endpoint and key may come from: one rule per platform
+/// ([`ProviderKind::endpoint_source`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EndpointSource {
+    /// The request names the endpoint, and its key if it needs one (vLLM, Azure OpenAI): a
+    /// request without an endpoint is refused.
+    Request,
+    /// The request may name its own endpoint and key (both are then used, and nothing of the
+    /// operator's); without an endpoint the call goes to the operator's base URL with the
+    /// operator's key (or the request's key, when it names one). The operator's key never goes
+    /// to a request-supplied endpoint.
+    RequestOrOperator,
+    /// The operator's configuration only; a request's endpoint is ignored: platforms whose calls
+    /// are signed with the operator's cloud credentials (Bedrock's SigV4), which must not be
+    /// sent to a host a caller names.
+    Operator,
 }
 
 impl ProviderKind {
     /// Every platform, in a stable order.
-    pub const ALL: [Self; 3] = [Self::OpenAiCompatible, Self::AzureOpenAi, Self::Bedrock];
+    pub const ALL: [Self; 4] = [
+        Self::OpenAiCompatible,
+        Self::AzureOpenAi,
+        Self::Bedrock,
+        Self::Anthropic,
+    ];
 
     /// A short, stable name for logs and metrics labels.
     #[must_use]
@@ -30,21 +55,29 @@ impl ProviderKind {
             Self::OpenAiCompatible => "openai_compatible",
             Self::AzureOpenAi => "azure_openai",
             Self::Bedrock => "bedrock",
+            Self::Anthropic => "anthropic",
+        }
+    }
+
+    /// Where the model's endpoint and key come from.
+    #[must_use]
+    pub const fn endpoint_source(self) -> EndpointSource {
+        match self {
+            Self::OpenAiCompatible | Self::AzureOpenAi => EndpointSource::Request,
+            Self::Anthropic => EndpointSource::RequestOrOperator,
+            Self::Bedrock => EndpointSource::Operator,
         }
     }
 
     /// Whether the model's endpoint comes from the operator's configuration only, never from a
-    /// request: true for platforms whose calls are signed with the operator's cloud credentials
-    /// (Bedrock's SigV4), which must not be sent to a host a caller names.
+    /// request ([`EndpointSource::Operator`]).
     #[must_use]
     pub const fn endpoint_from_operator_only(self) -> bool {
-        match self {
-            Self::Bedrock => true,
-            Self::OpenAiCompatible | Self::AzureOpenAi => false,
-        }
+        matches!(self.endpoint_source(), EndpointSource::Operator)
     }
 
-    /// The provider an identifier prefix names (`custom_openai`, `openai`, `hosted_vllm`, `bedrock`, `azure`).
+    /// The provider an identifier prefix names (`custom_openai`, `openai`, `hosted_vllm`, `bedrock`,
+    /// `azure`, `anthropic`).
     #[must_use]
     pub fn from_prefix(prefix: &str) -> Option<Self> {
         match prefix {
@@ -55,6 +88,7 @@ impl ProviderKind {
             | "text-completion-custom_openai" => Some(Self::OpenAiCompatible),
             "azure" | "azure_ai" => Some(Self::AzureOpenAi),
             "bedrock" | "bedrock_converse" => Some(Self::Bedrock),
+            "anthropic" => Some(Self::Anthropic),
             _ => None,
         }
     }
@@ -106,7 +140,7 @@ impl ModelIdentifier {
         let provider = ProviderKind::from_prefix(prefix).ok_or_else(|| {
             Error::InvalidRequest(format!(
                 "model identifier '{identifier}' names an unsupported provider '{prefix}'; \
-                 use custom_openai/, hosted_vllm/, openai/, bedrock/ or azure/ (a served model name \
+                 use custom_openai/, hosted_vllm/, openai/, bedrock/, azure/ or anthropic/ (a served model name \
                  that contains '/' needs the prefix, e.g. custom_openai/{identifier})"
             ))
         })?;
@@ -168,6 +202,7 @@ mod tests {
             ProviderKind::OpenAiCompatible => 0,
             ProviderKind::AzureOpenAi => 1,
             ProviderKind::Bedrock => 2,
+            ProviderKind::Anthropic => 3,
         };
         let positions: Vec<usize> = ProviderKind::ALL.into_iter().map(position).collect();
         assert_eq!(positions, (0..ProviderKind::ALL.len()).collect::<Vec<_>>());
@@ -184,6 +219,11 @@ mod tests {
             .filter(|k| k.endpoint_from_operator_only())
             .collect();
         assert_eq!(operator_only, [ProviderKind::Bedrock]);
+        let operator_default: Vec<_> = ProviderKind::ALL
+            .into_iter()
+            .filter(|k| k.endpoint_source() == EndpointSource::RequestOrOperator)
+            .collect();
+        assert_eq!(operator_default, [ProviderKind::Anthropic]);
     }
 
     #[test]
@@ -204,6 +244,11 @@ mod tests {
                 "azure/gpt-35-turbo",
                 ProviderKind::AzureOpenAi,
                 "gpt-35-turbo",
+            ),
+            (
+                "anthropic/claude-sonnet-4-5",
+                ProviderKind::Anthropic,
+                "claude-sonnet-4-5",
             ),
             (
                 "bedrock/apac.anthropic.claude-3-5-sonnet-20241022-v2:0",
@@ -252,6 +297,7 @@ mod tests {
         assert_eq!(ProviderKind::OpenAiCompatible.as_str(), "openai_compatible");
         assert_eq!(ProviderKind::AzureOpenAi.to_string(), "azure_openai");
         assert_eq!(ProviderKind::Bedrock.as_str(), "bedrock");
+        assert_eq!(ProviderKind::Anthropic.as_str(), "anthropic");
         assert_eq!(ProviderKind::from_prefix("vertex_ai"), None);
     }
 }

@@ -9,7 +9,7 @@
 //! A `bedrock/` model's endpoint is the operator's alone: a request-supplied one is ignored
 //! (as GitLab's gateway does) and the request log says so.
 
-use duo_core::{ModelEndpoint, ModelFamily, ModelIdentifier, Secret};
+use duo_core::{EndpointSource, ModelEndpoint, ModelFamily, ModelIdentifier, Secret};
 
 use crate::config::CustomModelsConfig;
 use crate::error::ApiError;
@@ -77,7 +77,9 @@ pub fn select(
     if let Some(key) = fields.api_key {
         endpoint = endpoint.with_api_key(key.clone());
     }
-    if endpoint.base_url().is_none() && !endpoint.provider().endpoint_from_operator_only() {
+    if endpoint.base_url().is_none()
+        && endpoint.provider().endpoint_source() == EndpointSource::Request
+    {
         return Err(ApiError::Validation(format!(
             "a model endpoint is required for '{}' (the base URL of the model server, e.g. http://vllm:8000/v1)",
             endpoint.identifier()

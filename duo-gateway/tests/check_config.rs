@@ -41,11 +41,36 @@ fn check_config_refuses_unusable_bedrock_settings_and_misspelt_keys_naming_them(
             vec![("AIGW_LOGGING__FORMAT", "json")],
             "unknown field: found `format`",
         ),
+        (
+            vec![("AIGW_PROVIDERS__ANTHROPIC__BASE_URL", "api.anthropic.com")],
+            "invalid configuration: providers.anthropic.base_url: ",
+        ),
+        (
+            vec![("AIGW_PROVIDERS__ANTHROPIC__DEFAULT_MAX_TOKENS", "0")],
+            "invalid configuration: providers.anthropic.default_max_tokens: must be at least 1",
+        ),
     ] {
         let out = check_config(&env);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{env:?}: {stderr}");
         assert!(stderr.contains(says), "{env:?}: {stderr}");
+    }
+    // The operator's Anthropic key, from either source, is never printed.
+    for (name, value) in [
+        ("ANTHROPIC_API_KEY", "sk-ant-env-secret-0123"),
+        (
+            "AIGW_PROVIDERS__ANTHROPIC__API_KEY",
+            "sk-ant-cfg-secret-0123",
+        ),
+    ] {
+        let out = check_config(&[(name, value)]);
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{name}: {all}");
+        assert!(!all.contains(value), "{name}: {all}");
     }
     // GitLab's LiteLLM switch, carried over from its gateway, is accepted (and does nothing).
     let out = check_config(&[("AIGW_LOGGING__ENABLE_LITELLM_LOGGING", "true")]);

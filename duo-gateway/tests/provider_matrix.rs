@@ -1,9 +1,11 @@
-//! Every issue-6 endpoint × streaming/non-streaming × vLLM / Azure OpenAI / Bedrock, end to end.
+//! Every GitLab model route × streaming/non-streaming × vLLM / Azure OpenAI / Bedrock /
+//! Anthropic, end to end.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
+use duo_testkit::anthropic::FakeAnthropic;
 use duo_testkit::bedrock::FakeBedrock;
 use duo_testkit::openai::FakeOpenAi;
 use serde_json::{Value, json};
@@ -92,7 +94,9 @@ const ROUTES: [Route; 4] = [
 async fn every_route_streams_and_answers_through_every_provider() {
     let openai = FakeOpenAi::start().await;
     let bedrock = FakeBedrock::start().await;
+    let anthropic = FakeAnthropic::start().await;
     let mut cfg = config();
+    cfg.providers.anthropic.base_url = anthropic.url();
     cfg.providers.bedrock.endpoint_url = Some(bedrock.url());
     cfg.providers.bedrock.region = Some("eu-west-1".into());
     cfg.providers.bedrock.access_key_id = Some("AKIDMATRIX".into());
@@ -101,7 +105,7 @@ async fn every_route_streams_and_answers_through_every_provider() {
 
     let vllm_url = openai.url();
     let azure_url = openai.azure_url();
-    let providers: [(&str, &str, Option<&str>, &str); 3] = [
+    let providers: [(&str, &str, Option<&str>, &str); 4] = [
         (
             "mistral",
             "custom_openai/mistral-7b",
@@ -120,12 +124,26 @@ async fn every_route_streams_and_answers_through_every_provider() {
             None,
             "Hello from Bedrock",
         ),
+        // No endpoint: the operator's Anthropic URL, with the request's key.
+        (
+            "claude_3",
+            "anthropic/claude-sonnet-4-5",
+            None,
+            "Hello from the fake.",
+        ),
     ];
     let mut served = 0;
     for (family, identifier, endpoint, expected) in providers {
         for route in ROUTES {
             for stream in [false, true] {
-                let before = (openai.request_count(), bedrock.requests().len());
+                let counts = || {
+                    (
+                        openai.request_count(),
+                        bedrock.requests().len(),
+                        anthropic.request_count(),
+                    )
+                };
+                let before = counts();
                 let body = route.body(family, identifier, endpoint, stream);
                 let res = client()
                     .post(gw.url(route.path()))
@@ -136,11 +154,17 @@ async fn every_route_streams_and_answers_through_every_provider() {
                 let case = format!("{route:?} stream={stream} via {identifier}");
                 assert_eq!(res.status(), 200, "{case}");
                 assert_eq!(route.answer(res, stream).await, expected, "{case}");
-                let after = (openai.request_count(), bedrock.requests().len());
+                let after = counts();
                 if identifier.starts_with("bedrock/") {
-                    assert_eq!((after.0, after.1), (before.0, before.1 + 1), "{case}");
+                    assert_eq!(after, (before.0, before.1 + 1, before.2), "{case}");
+                } else if identifier.starts_with("anthropic/") {
+                    assert_eq!(after, (before.0, before.1, before.2 + 1), "{case}");
+                    let req = anthropic.last_request().unwrap();
+                    assert_eq!(req.is_streaming(), stream, "{case}");
+                    assert_eq!(req.body["model"], "claude-sonnet-4-5", "{case}");
+                    assert_eq!(req.header("x-api-key"), Some("k"), "{case}");
                 } else {
-                    assert_eq!((after.0, after.1), (before.0 + 1, before.1), "{case}");
+                    assert_eq!(after, (before.0 + 1, before.1, before.2), "{case}");
                     let req = openai.last_request().unwrap();
                     assert_eq!(req.is_streaming(), stream, "{case}");
                     if identifier.starts_with("azure/") {
@@ -157,5 +181,5 @@ async fn every_route_streams_and_answers_through_every_provider() {
             }
         }
     }
-    assert_eq!(served, 24);
+    assert_eq!(served, 32);
 }

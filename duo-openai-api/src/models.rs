@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use duo_core::{ModelEndpoint, ModelFamily, ModelIdentifier, ProviderKind, Secret};
+use duo_core::{EndpointSource, ModelEndpoint, ModelFamily, ModelIdentifier, ProviderKind, Secret};
 
 use crate::ConfigError;
 use crate::config::OpenAiModelConfig;
@@ -87,21 +87,23 @@ fn resolve_one(i: usize, config: &OpenAiModelConfig) -> Result<OpenAiModel, Conf
             }
             endpoint = endpoint.with_base_url(url);
         }
-        _ if provider != ProviderKind::Bedrock => {
+        _ if provider.endpoint_source() == EndpointSource::Request => {
             return Err(ConfigError(format!(
                 "{}: required for {} models (the {})",
                 key("endpoint"),
                 config.identifier.trim(),
                 match provider {
                     ProviderKind::AzureOpenAi => "Azure OpenAI resource URL",
-                    _ => "server's /v1 base URL",
+                    ProviderKind::OpenAiCompatible
+                    | ProviderKind::Bedrock
+                    | ProviderKind::Anthropic => "server's /v1 base URL",
                 }
             )));
         }
         _ => {}
     }
     if let Some(secret) = upstream_key(i, config)? {
-        if provider == ProviderKind::Bedrock {
+        if provider.endpoint_source() == EndpointSource::Operator {
             return Err(ConfigError(format!(
                 "openai_api.models[{i}]: Bedrock models take no api_key; they use the \
                  providers.bedrock credentials"

@@ -44,6 +44,9 @@ pub struct ProviderConfig {
     /// AWS Bedrock: region, credentials, endpoint override.
     #[cfg(feature = "bedrock")]
     pub bedrock: crate::bedrock::BedrockSettings,
+    /// Anthropic: the operator's base URL and key, the API version, the default `max_tokens`.
+    #[cfg(feature = "anthropic")]
+    pub anthropic: crate::anthropic::AnthropicSettings,
     /// Where upstream connections may go (set in code: the gateway derives it from
     /// `custom_models.allow_link_local_endpoints`).
     #[serde(skip)]
@@ -60,6 +63,8 @@ impl Default for ProviderConfig {
             max_clients: 256,
             #[cfg(feature = "bedrock")]
             bedrock: crate::bedrock::BedrockSettings::default(),
+            #[cfg(feature = "anthropic")]
+            anthropic: crate::anthropic::AnthropicSettings::default(),
             egress: crate::EgressPolicy::default(),
         }
     }

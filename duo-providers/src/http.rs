@@ -188,6 +188,46 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
+/// An unsuccessful response, read for its error: the status, `Retry-After`, and at most 64 KiB
+/// of the body (an error body is only quoted) as text.
+pub(crate) struct ErrorResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// How long the upstream asked us to wait.
+    pub retry_after: Option<Duration>,
+    /// The start of the body, lossy UTF-8 (empty when it could not be read).
+    pub text: String,
+}
+
+impl ErrorResponse {
+    /// Longest error body quoted in an error message.
+    const QUOTED: usize = 1000;
+
+    /// Reads `response`'s status, `Retry-After` and the start of its body.
+    pub(crate) async fn read(response: reqwest::Response, upstream: &str) -> Self {
+        let status = response.status().as_u16();
+        let retry_after = retry_after(response.headers());
+        let text = crate::bounded::read_body(response, 64 << 10, upstream)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        Self {
+            status,
+            retry_after,
+            text,
+        }
+    }
+
+    /// What to say when the body names no message: an excerpt of it, or that it was empty.
+    pub(crate) fn quoted(&self) -> String {
+        if self.text.trim().is_empty() {
+            format!("HTTP {} with an empty body", self.status)
+        } else {
+            excerpt(&self.text, Self::QUOTED)
+        }
+    }
+}
+
 /// `text` cut to at most `max` bytes at a character boundary, with `…` when cut.
 pub(crate) fn excerpt(text: &str, max: usize) -> String {
     let text = text.trim();

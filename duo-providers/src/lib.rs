@@ -22,7 +22,7 @@
 //!
 //! ## Features
 //!
-//! `vllm`, `azure` and `bedrock`, all on by default. `--no-default-features --features vllm`
+//! `vllm`, `azure`, `bedrock` and `anthropic`, all on by default. `--no-default-features --features vllm`
 //! builds without the AWS SDK; an endpoint whose provider is compiled out gets `Error::Config`.
 //!
 //! ## Example
@@ -51,8 +51,13 @@
 //! ```
 //!
 //! See the crate's README for the resilience defaults and configuration keys.
-#![cfg_attr(not(any(feature = "vllm", feature = "azure")), allow(dead_code))]
+#![cfg_attr(
+    not(any(feature = "vllm", feature = "azure", feature = "anthropic")),
+    allow(dead_code)
+)]
 
+#[cfg(feature = "anthropic")]
+pub mod anthropic;
 #[cfg(feature = "azure")]
 pub mod azure;
 #[cfg(feature = "bedrock")]
@@ -61,6 +66,8 @@ mod bounded;
 mod config;
 mod duration;
 pub mod egress;
+#[cfg(any(feature = "vllm", feature = "azure", feature = "anthropic"))]
+mod endpoint_url;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -69,6 +76,10 @@ mod http;
 pub mod openai;
 mod registry;
 mod resilience;
+#[cfg(any(feature = "vllm", feature = "azure", feature = "anthropic"))]
+mod sse;
+#[cfg(any(feature = "bedrock", feature = "anthropic"))]
+mod turns;
 
 pub use config::{AzureAuth, AzureSettings, HttpSettings, OpenAiSettings, ProviderConfig};
 pub use egress::{EgressPolicy, EgressRefused};

@@ -8,7 +8,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use duo_core::{Error, LanguageModel, ModelEndpoint, ProviderKind, Secret};
 
 use crate::ProviderConfig;
-#[cfg(any(feature = "vllm", feature = "azure", feature = "bedrock"))]
+#[cfg(any(
+    feature = "vllm",
+    feature = "azure",
+    feature = "bedrock",
+    feature = "anthropic"
+))]
 use crate::Resilient;
 use crate::http::HttpClient;
 
@@ -163,6 +168,8 @@ impl Registry {
     pub fn try_new(config: ProviderConfig) -> Result<Self, Error> {
         #[cfg(feature = "bedrock")]
         config.bedrock.validate()?;
+        #[cfg(feature = "anthropic")]
+        config.anthropic.validate()?;
         let registry = Self::new(config);
         if let Err(e) = &registry.http {
             return Err(e.clone());
@@ -266,18 +273,35 @@ impl Registry {
                     self.config.resilience.clone(),
                 )))
             }
+            #[cfg(feature = "anthropic")]
+            ProviderKind::Anthropic => {
+                let http = self.http.as_ref().map_err(Clone::clone)?;
+                let model =
+                    crate::anthropic::AnthropicModel::new(http, endpoint, &self.config.anthropic)?;
+                Ok(Arc::new(Resilient::new(
+                    model,
+                    self.config.resilience.clone(),
+                )))
+            }
             #[cfg(not(feature = "vllm"))]
             kind @ ProviderKind::OpenAiCompatible => Err(not_built(kind)),
             #[cfg(not(feature = "azure"))]
             kind @ ProviderKind::AzureOpenAi => Err(not_built(kind)),
             #[cfg(not(feature = "bedrock"))]
             kind @ ProviderKind::Bedrock => Err(not_built(kind)),
+            #[cfg(not(feature = "anthropic"))]
+            kind @ ProviderKind::Anthropic => Err(not_built(kind)),
         }
     }
 }
 
 /// The error for a platform whose Cargo feature is off in this build.
-#[cfg(not(all(feature = "vllm", feature = "azure", feature = "bedrock")))]
+#[cfg(not(all(
+    feature = "vllm",
+    feature = "azure",
+    feature = "bedrock",
+    feature = "anthropic"
+)))]
 fn not_built(kind: ProviderKind) -> Error {
     Error::Config(format!(
         "{kind} models are not supported by this build of duo-providers (its Cargo feature is off)"

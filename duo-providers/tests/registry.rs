@@ -3,11 +3,17 @@
 
 mod common;
 
+#[cfg(any(feature = "vllm", feature = "bedrock"))]
 use std::sync::Arc;
 
-use common::{chat, endpoint};
-use duo_core::{Error, LanguageModel, ModelEndpoint, ModelFamily, ModelIdentifier};
+#[cfg(feature = "vllm")]
+use common::chat;
+use common::endpoint;
+#[cfg(feature = "vllm")]
+use duo_core::LanguageModel;
+use duo_core::{Error, ModelEndpoint, ModelFamily, ModelIdentifier};
 use duo_providers::{ProviderConfig, Registry};
+#[cfg(feature = "vllm")]
 use duo_testkit::openai::{FakeOpenAi, Reply};
 
 #[cfg(all(feature = "vllm", feature = "azure"))]
@@ -129,16 +135,17 @@ async fn unusable_endpoints_and_configs_are_clear_errors() {
     );
     assert!(registry.is_empty());
 
-    let bad_ca: ProviderConfig =
-        toml::from_str("[http]\nca_bundle = \"/nonexistent/ca.pem\"").unwrap();
-    let err = Registry::try_new(bad_ca.clone()).unwrap_err();
+    let bad_ca = || -> ProviderConfig {
+        toml::from_str("[http]\nca_bundle = \"/nonexistent/ca.pem\"").unwrap()
+    };
+    let err = Registry::try_new(bad_ca()).unwrap_err();
     assert!(
         matches!(&err, Error::Config(m) if m.contains("/nonexistent/ca.pem")),
         "{err:?}"
     );
     #[cfg(feature = "vllm")]
     {
-        let lazy = Registry::new(bad_ca);
+        let lazy = Registry::new(bad_ca());
         let err = lazy
             .model(&endpoint("m", "http://127.0.0.1:9/v1", None))
             .await

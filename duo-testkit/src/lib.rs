@@ -5,10 +5,12 @@
 //!
 //! - [`openai`]: vLLM / OpenAI-compatible and Azure OpenAI (`/v1/completions`,
 //!   `/v1/chat/completions`, Azure deployment paths), JSON and SSE.
+//! - [`anthropic`]: Anthropic's Messages API (`POST /v1/messages`), JSON and SSE events.
 //! - [`bedrock`]: AWS Bedrock Converse and ConverseStream (`application/vnd.amazon.eventstream`).
 //! - [`dns`]: a resolver the test controls, so a host name can resolve to any address.
 //! - [`keys`]: RSA keys for the gateway's own signed tokens in tests.
 
+pub mod anthropic;
 pub mod bedrock;
 pub mod dns;
 pub mod keys;

@@ -1,5 +1,6 @@
-//! The OpenAI-style SSE decoder (`duo_providers::openai::decode_sse_limited`, as vLLM, OpenAI and
-//! Azure answers are read) on arbitrary bodies.
+//! The SSE decoders on arbitrary bodies: OpenAI-style (`duo_providers::openai::decode_sse_limited`,
+//! as vLLM, OpenAI and Azure answers are read) and Anthropic's
+//! (`duo_providers::anthropic::decode_messages_sse`), each body through both.
 //!
 //! Input: two bytes of split point, one byte of event limit, then the body. Checks:
 //! - the body cut at the split point, or into chunks of every size up to 7 bytes, decodes to
@@ -11,15 +12,27 @@
 
 use bytes::Bytes;
 use duo_core::{Error, StreamEvent};
+use duo_core::EventStream;
+use duo_providers::anthropic::decode_messages_sse;
 use duo_providers::openai::{DEFAULT_MAX_EVENT_BYTES, decode_sse_limited};
 use futures::StreamExt;
 use libfuzzer_sys::fuzz_target;
 
 type Events = Vec<Result<StreamEvent, Error>>;
 
-fn decode(chunks: Vec<Bytes>, limit: usize) -> Events {
-    let body = futures::stream::iter(chunks.into_iter().map(Ok::<_, std::io::Error>));
-    futures::executor::block_on(decode_sse_limited(body, "fuzz".into(), limit).collect())
+/// A decoder: the body's chunks, the upstream's name and the event limit to events.
+type Decoder = fn(futures::stream::Iter<std::vec::IntoIter<Result<Bytes, std::io::Error>>>, std::sync::Arc<str>, usize) -> EventStream;
+
+const DECODERS: [Decoder; 2] = [decode_sse_limited, decode_messages_sse];
+
+fn decode_with(decoder: Decoder, chunks: Vec<Bytes>, limit: usize) -> Events {
+    let body = futures::stream::iter(
+        chunks
+            .into_iter()
+            .map(Ok::<_, std::io::Error>)
+            .collect::<Vec<_>>(),
+    );
+    futures::executor::block_on(decoder(body, "fuzz".into(), limit).collect())
 }
 
 fn check_limited(limited: &Events, whole: &Events, limit: usize) {
@@ -43,6 +56,13 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 3 {
         return;
     }
+    for decoder in DECODERS {
+        check(decoder, data);
+    }
+});
+
+fn check(decoder: Decoder, data: &[u8]) {
+    let decode = |chunks: Vec<Bytes>, limit: usize| decode_with(decoder, chunks, limit);
     let split = usize::from(u16::from_le_bytes([data[0], data[1]]));
     let limit = 1 + usize::from(data[2]) * 4;
     let body = Bytes::copy_from_slice(&data[3..]);
@@ -80,4 +100,4 @@ fuzz_target!(|data: &[u8]| {
 
     check_limited(&decode(vec![body.clone()], limit), &whole, limit);
     check_limited(&decode(halves, limit), &whole, limit);
-});
+}

@@ -422,6 +422,27 @@ pub(crate) const GROUPS: &[Group] = &[
                 "unset",
                 "private endpoint",
             ),
+            s(
+                "providers.anthropic.base_url",
+                "https://api.anthropic.com",
+                "where anthropic/ models without their own endpoint go",
+            ),
+            s(
+                "providers.anthropic.api_key",
+                "unset: ANTHROPIC_API_KEY",
+                "the operator's key for those requests only",
+            )
+            .more("the operator's key, sent only to `providers.anthropic.base_url` (never to an endpoint a request names); unset: the `ANTHROPIC_API_KEY` environment variable"),
+            s(
+                "providers.anthropic.version",
+                "2023-06-01",
+                "the anthropic-version header",
+            ),
+            s(
+                "providers.anthropic.default_max_tokens",
+                "4096",
+                "max_tokens when a prompt sets none",
+            ),
         ],
     },
 ];
@@ -429,5 +450,6 @@ pub(crate) const GROUPS: &[Group] = &[
 /// Printed after the table.
 pub(crate) const NOTES: &[&str] = &[
     "(the AWS SDK's own AWS_REGION, AWS_ACCESS_KEY_ID, AWS_PROFILE, … work as usual)",
+    "ANTHROPIC_API_KEY: the operator's Anthropic key when providers.anthropic.api_key is unset.",
     "Other AIGW_* variables of GitLab's Python gateway are ignored with a warning.",
 ];

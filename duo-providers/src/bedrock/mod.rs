@@ -64,7 +64,7 @@ mod provider;
 mod request;
 mod settings;
 
+pub use crate::turns::{FIM_INSTRUCTION, FIM_MARKER, fim_user_turn};
 pub use model::BedrockModel;
 pub use provider::{BedrockProvider, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT};
-pub use request::{FIM_INSTRUCTION, FIM_MARKER, fim_user_turn};
 pub use settings::BedrockSettings;

@@ -4,17 +4,14 @@
 use std::sync::Arc;
 
 use duo_core::{Error, EventStream, Generation, ModelRequest, Prompt};
-use futures::StreamExt;
 use reqwest::header::{self, HeaderName, HeaderValue};
 use reqwest::{RequestBuilder, Response, Url};
 use serde::de::DeserializeOwned;
 
 use super::sse::decode_sse_limited;
 use super::wire::{self, ErrorInfo, FullResponse, RequestBody, StreamOptions};
-use crate::http::{HttpClient, excerpt, retry_after};
-
-/// Longest error body quoted in an error message.
-const ERROR_EXCERPT: usize = 1000;
+pub(crate) use crate::endpoint_url::{display_url, join, parse_base_url, secret_header};
+use crate::http::{ErrorResponse, HttpClient, excerpt};
 
 /// One OpenAI-style endpoint: where its two APIs are and how to talk to them.
 #[derive(Debug, Clone)]
@@ -33,60 +30,6 @@ pub(crate) struct OpenAiClient {
     /// Whether a chat ending in an assistant turn asks the server to continue that turn
     /// (vLLM's `continue_final_message`); OpenAI and Azure reject the field.
     pub continue_prefill: bool,
-}
-
-/// Parses a base URL given in a model endpoint; only `http` and `https` are accepted.
-pub(crate) fn parse_base_url(base: Option<&str>, what: &str) -> Result<Url, Error> {
-    let base = base.ok_or_else(|| {
-        Error::InvalidRequest(format!(
-            "a {what} model needs an endpoint URL (model_endpoint)"
-        ))
-    })?;
-    let url = Url::parse(base).map_err(|e| {
-        Error::InvalidRequest(format!("the {what} endpoint URL is not a valid URL: {e}"))
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(Error::InvalidRequest(format!(
-            "the {what} endpoint URL must be an http:// or https:// URL, not {}:",
-            url.scheme()
-        )));
-    }
-    Ok(url)
-}
-
-/// The URL as shown in messages: without user, password, query or fragment.
-pub(crate) fn display_url(url: &Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    shown.set_query(None);
-    shown.set_fragment(None);
-    shown.as_str().trim_end_matches('/').to_owned()
-}
-
-/// `url` with `segments` appended to its path.
-pub(crate) fn join(url: &Url, segments: &[&str]) -> Result<Url, Error> {
-    let mut joined = url.clone();
-    joined
-        .path_segments_mut()
-        .map_err(|()| Error::InvalidRequest("the endpoint URL cannot take a path".into()))?
-        .pop_if_empty()
-        .extend(segments);
-    Ok(joined)
-}
-
-/// A header carrying a secret, marked sensitive so it never shows in debug output.
-pub(crate) fn secret_header(
-    name: HeaderName,
-    value: &str,
-) -> Result<(HeaderName, HeaderValue), Error> {
-    let mut value = HeaderValue::from_str(value).map_err(|_| {
-        Error::InvalidRequest(
-            "the API key contains characters not allowed in an HTTP header".into(),
-        )
-    })?;
-    value.set_sensitive(true);
-    Ok((name, value))
 }
 
 impl OpenAiClient {
@@ -186,23 +129,11 @@ impl OpenAiClient {
 
     /// The error an unsuccessful response stands for.
     async fn status_error(&self, response: Response) -> Error {
-        let status = response.status().as_u16();
-        let wait = retry_after(response.headers());
-        // An error body is only quoted: read at most a little of it.
-        let text = crate::bounded::read_body(response, 64 << 10, &self.upstream)
-            .await
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        let info = serde_json::from_str(&text)
+        let answer = ErrorResponse::read(response, &self.upstream).await;
+        let info = serde_json::from_str(&answer.text)
             .map(|v| ErrorInfo::parse(&v))
             .unwrap_or_default();
-        let message = info.message.unwrap_or_else(|| {
-            if text.trim().is_empty() {
-                format!("HTTP {status} with an empty body")
-            } else {
-                excerpt(&text, ERROR_EXCERPT)
-            }
-        });
+        let message = info.message.unwrap_or_else(|| answer.quoted());
         if let Some(categories) = info.filtered {
             let message = if categories.is_empty() {
                 message
@@ -215,8 +146,13 @@ impl OpenAiClient {
             });
         }
         self.scrub(
-            Error::from_status(self.upstream.as_ref(), status, message, wait)
-                .with_upstream_code(info.code.as_deref()),
+            Error::from_status(
+                self.upstream.as_ref(),
+                answer.status,
+                message,
+                answer.retry_after,
+            )
+            .with_upstream_code(info.code.as_deref()),
         )
     }
 
@@ -250,35 +186,15 @@ impl OpenAiClient {
     pub(crate) async fn stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
         let (url, body) = self.body(request, true)?;
         let response = self.post(url, &body, "text/event-stream").await?;
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        // No content type is tolerated (some proxies drop it); any other than SSE is an error.
-        if !content_type.is_empty() && !content_type.starts_with("text/event-stream") {
-            let text = crate::bounded::read_body(response, ERROR_EXCERPT, &self.upstream)
-                .await
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default();
-            return Err(self.scrub(Error::Protocol {
-                upstream: self.upstream.to_string(),
-                message: format!(
-                    "asked for an SSE stream, got '{content_type}': {}",
-                    excerpt(&text, 200)
-                ),
-            }));
-        }
+        let response = crate::sse::require_sse(response, &self.upstream)
+            .await
+            .map_err(|e| self.scrub(e))?;
         let events = decode_sse_limited(
             response.bytes_stream(),
             Arc::clone(&self.upstream),
             self.http.max_event_bytes(),
         );
-        Ok(match self.secret.clone() {
-            Some(secret) => Box::pin(events.map(move |e| e.map_err(|err| err.scrubbed(&secret)))),
-            None => events,
-        })
+        Ok(crate::sse::scrubbed(events, self.secret.clone()))
     }
 
     /// Answers once (`stream: false`).

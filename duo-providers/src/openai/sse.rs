@@ -1,28 +1,21 @@
-//! Decoding an OpenAI-style SSE body into [`StreamEvent`]s: `eventsource-stream` does the SSE
-//! framing (CRLF, comments, events split across reads, UTF-8 split across chunks); this module
-//! turns each `data:` event into deltas and one final [`StreamEvent::Finish`].
+//! Decoding an OpenAI-style SSE body into [`StreamEvent`]s: the shared decoder (`crate::sse`)
+//! does the framing and limits; this module's `ChunkState` turns each `data:` chunk into deltas
+//! and one final [`StreamEvent::Finish`].
 
 use std::error::Error as StdError;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::Bytes;
 use duo_core::{Error, EventStream, FinishReason, StreamEvent, Usage};
-use eventsource_stream::{Event, EventStreamError, Eventsource};
-use futures::{Stream, StreamExt};
+use eventsource_stream::Event;
+use futures::Stream;
 
 use super::wire::{self, ErrorInfo, StreamChunk};
-use crate::bounded::{BodyError, EventLimit};
-use crate::http::{chain, excerpt};
+use crate::http::excerpt;
+use crate::sse::{SseProtocol, Step};
 
 /// The largest SSE event [`decode_sse`] reads (1 MiB); [`decode_sse_limited`] takes another.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 1 << 20;
-
-/// How long a finished stream's leftover bytes are drained in the background, so its
-/// connection can go back to the pool.
-const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
 /// Decodes an OpenAI-style SSE body (vLLM, OpenAI, Azure OpenAI) into model events.
 ///
@@ -68,45 +61,20 @@ where
     S: Stream<Item = Result<Bytes, E>> + Send + 'static,
     E: StdError + Send + Sync + 'static,
 {
-    Box::pin(Decoder {
-        events: Some(Box::pin(
-            EventLimit::new(body, max_event_bytes).eventsource(),
-        )),
-        state: ChunkState::default(),
-        upstream,
-        draining: false,
-        seen_event: false,
-    })
-}
-
-type SseEvents<E> = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<E>>> + Send>>;
-
-struct Decoder<E: Send + 'static> {
-    /// `None` once the stream is over and the body released.
-    events: Option<SseEvents<BodyError<E>>>,
-    state: ChunkState,
-    upstream: Arc<str>,
-    /// The finish was yielded; what is left of the body only needs reading to its end.
-    draining: bool,
-    /// Whether any SSE event arrived (an empty 200 stream is a protocol error, not retried).
-    seen_event: bool,
+    crate::sse::decode(body, upstream, max_event_bytes, ChunkState::default())
 }
 
 /// What the chunks said so far.
 #[derive(Debug, Default)]
-struct ChunkState {
+pub(crate) struct ChunkState {
     finish: Option<FinishReason>,
     usage: Option<Usage>,
 }
 
-/// What one SSE event means.
-enum Step {
-    Nothing,
-    Delta(String),
-    Done,
-}
+impl SseProtocol for ChunkState {
+    const TRUNCATED: &'static str =
+        "the stream ended before the model finished (no finish_reason, no [DONE])";
 
-impl ChunkState {
     fn on_event(&mut self, event: &Event, upstream: &str) -> Result<Step, Error> {
         let data = event.data.trim();
         if event.event == "error" {
@@ -150,7 +118,7 @@ impl ChunkState {
                 self.finish = Some(wire::finish_reason(Some(reason)));
             }
             if let Some(text) = choice.into_text() {
-                step = Step::Delta(text);
+                step = Step::Event(StreamEvent::Delta(text));
             }
         }
         if matches!(step, Step::Nothing) && self.finish.is_some() && self.usage.is_some() {
@@ -160,128 +128,15 @@ impl ChunkState {
         Ok(step)
     }
 
+    fn complete(&self) -> bool {
+        self.finish.is_some()
+    }
+
     fn finish(&mut self) -> StreamEvent {
         StreamEvent::Finish {
             reason: self.finish.take().unwrap_or_default(),
             usage: self.usage.take(),
         }
-    }
-}
-
-impl<E: StdError + Send + Sync + 'static> Decoder<E> {
-    fn stream_error(&self, err: EventStreamError<BodyError<E>>) -> Error {
-        let upstream = self.upstream.to_string();
-        match err {
-            EventStreamError::Transport(BodyError::EventTooLarge(limit)) => {
-                Error::ResponseTooLarge {
-                    upstream,
-                    what: "an SSE event",
-                    limit,
-                }
-            }
-            EventStreamError::Utf8(e) => Error::Protocol {
-                upstream,
-                message: format!("the stream is not valid UTF-8: {e}"),
-            },
-            EventStreamError::Parser(e) => Error::Protocol {
-                upstream,
-                message: format!("the stream is not valid SSE: {e}"),
-            },
-            EventStreamError::Transport(e) => Error::BrokenStream {
-                upstream,
-                message: chain(&e),
-            },
-        }
-    }
-}
-
-impl<E: StdError + Send + Sync + 'static> Stream for Decoder<E> {
-    type Item = Result<StreamEvent, Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        let Some(events) = this.events.as_mut() else {
-            return Poll::Ready(None);
-        };
-        if this.draining {
-            // The consumer asks for more after the finish: read the body to its end in place.
-            while let Some(item) = futures::ready!(events.poll_next_unpin(cx)) {
-                if item.is_err() {
-                    break;
-                }
-            }
-            this.events = None;
-            this.draining = false;
-            return Poll::Ready(None);
-        }
-        loop {
-            let item = futures::ready!(events.poll_next_unpin(cx));
-            if matches!(item, Some(Ok(_))) {
-                this.seen_event = true;
-            }
-            let out = match item {
-                Some(Ok(event)) => match this.state.on_event(&event, &this.upstream) {
-                    Ok(Step::Nothing) => continue,
-                    Ok(Step::Delta(text)) => {
-                        return Poll::Ready(Some(Ok(StreamEvent::Delta(text))));
-                    }
-                    Ok(Step::Done) => {
-                        // Usually the rest ([DONE], the body's end) came in the same read: read
-                        // what is already here, without waiting, so the connection goes back to
-                        // the pool before the consumer sees the finish.
-                        let ended = loop {
-                            match events.poll_next_unpin(cx) {
-                                Poll::Ready(Some(Ok(_))) => {}
-                                Poll::Ready(None | Some(Err(_))) => break true,
-                                Poll::Pending => break false,
-                            }
-                        };
-                        if ended {
-                            this.events = None;
-                        } else {
-                            this.draining = true;
-                        }
-                        return Poll::Ready(Some(Ok(this.state.finish())));
-                    }
-                    Err(e) => Err(e),
-                },
-                Some(Err(e)) => Err(this.stream_error(e)),
-                None if this.state.finish.is_some() => Ok(this.state.finish()),
-                None if !this.seen_event => Err(Error::Protocol {
-                    upstream: this.upstream.to_string(),
-                    message: "the model server answered with an empty stream (no SSE event)".into(),
-                }),
-                None => Err(Error::BrokenStream {
-                    upstream: this.upstream.to_string(),
-                    message:
-                        "the stream ended before the model finished (no finish_reason, no [DONE])"
-                            .into(),
-                }),
-            };
-            this.events = None;
-            return Poll::Ready(Some(out));
-        }
-    }
-}
-
-impl<E: Send + 'static> Drop for Decoder<E> {
-    fn drop(&mut self) {
-        // After [DONE] the body usually has only its terminating chunk left; reading it lets the
-        // connection return to the pool instead of being closed.
-        if !self.draining {
-            return;
-        }
-        let (Some(events), Ok(runtime)) =
-            (self.events.take(), tokio::runtime::Handle::try_current())
-        else {
-            return;
-        };
-        runtime.spawn(async move {
-            let drain = events
-                .take_while(|item| futures::future::ready(item.is_ok()))
-                .for_each(|_| async {});
-            let _ = tokio::time::timeout(DRAIN_LIMIT, drain).await;
-        });
     }
 }
 

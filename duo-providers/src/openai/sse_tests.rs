@@ -1,7 +1,7 @@
 //! The SSE decoder over in-memory bodies, split every way a network can split them.
 
 use super::*;
-use futures::stream;
+use futures::{StreamExt, stream};
 
 fn decode(pieces: Vec<Result<Bytes, std::io::Error>>) -> Vec<Result<StreamEvent, Error>> {
     futures::executor::block_on(

@@ -1,0 +1,257 @@
+//! [`AnthropicModel`]: one Anthropic model behind the Messages API.
+
+use std::sync::Arc;
+
+use duo_core::{
+    Error, EventStream, Generation, LanguageModel, ModelEndpoint, ModelRequest, ProviderKind, Role,
+    Secret, async_trait,
+};
+use reqwest::header::{self, HeaderName, HeaderValue};
+use reqwest::{Response, Url};
+
+use super::error::status_error;
+use super::settings::AnthropicSettings;
+use super::sse::{decode_messages_sse, finish_reason};
+use super::wire::{ErrorBody, MessageResponse, MessagesRequest, TextBlock, WireMessage};
+use crate::endpoint_url::{display_url, join, parse_base_url, secret_header};
+use crate::http::{ErrorResponse, HttpClient, excerpt};
+use crate::turns::chat_turns;
+
+/// A model on Anthropic's Messages API (`anthropic/<model>` identifiers).
+///
+/// - Every prompt goes to `POST {base}/v1/messages` (a base already ending in `/v1` gets
+///   `/messages`): system messages joined into `system`, the other messages as alternating
+///   `user`/`assistant` turns of text blocks (consecutive ones merged, blank ones dropped); text
+///   and fill-in-the-middle prompts become one user turn, as for Bedrock. `max_tokens` is always
+///   sent (the prompt's, else [`AnthropicSettings::default_max_tokens`]), stop sequences as
+///   `stop_sequences`; `temperature` and `top_p` as set, except that only `temperature` is
+///   sent when both are (newer Claude models refuse the pair).
+/// - Headers: `x-api-key` (when there is a key) and `anthropic-version`.
+/// - Whose endpoint and key: a [`ModelEndpoint`] with a base URL is served there with its own
+///   key or none; one without goes to [`AnthropicSettings::base_url`] with the endpoint's key,
+///   else the operator's ([`AnthropicSettings::operator_key`]). The operator's key never goes
+///   to an endpoint the request named.
+/// - Errors: the status with Anthropic's error type as the upstream code (`overloaded_error` is
+///   a retryable 529); streams are decoded by [`decode_messages_sse`](super::decode_messages_sse).
+#[derive(Debug, Clone)]
+pub struct AnthropicModel {
+    http: HttpClient,
+    upstream: Arc<str>,
+    url: Url,
+    model: String,
+    auth: Option<(HeaderName, HeaderValue)>,
+    /// The key inside `auth`, scrubbed from everything the upstream says back.
+    secret: Option<Secret>,
+    version: HeaderValue,
+    default_max_tokens: u32,
+}
+
+impl AnthropicModel {
+    /// A client for `endpoint`, sharing `http`'s connection pool.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an endpoint of another platform, a bad URL or a key that
+    /// cannot go in a header; [`Error::Config`] for a bad `anthropic-version`.
+    pub fn new(
+        http: &HttpClient,
+        endpoint: &ModelEndpoint,
+        settings: &AnthropicSettings,
+    ) -> Result<Self, Error> {
+        if endpoint.provider() != ProviderKind::Anthropic {
+            return Err(Error::InvalidRequest(format!(
+                "{} is not an Anthropic model identifier",
+                endpoint.identifier()
+            )));
+        }
+        let (base, key) = match endpoint.base_url() {
+            Some(own) => (own, endpoint.api_key().cloned()),
+            None => (
+                settings.base_url.as_str(),
+                endpoint
+                    .api_key()
+                    .cloned()
+                    .or_else(|| settings.operator_key()),
+            ),
+        };
+        let base = parse_base_url(Some(base), "Anthropic")?;
+        let url = if base.path().trim_end_matches('/').ends_with("/v1") {
+            join(&base, &["messages"])?
+        } else {
+            join(&base, &["v1", "messages"])?
+        };
+        let auth = key
+            .as_ref()
+            .map(|k| secret_header(HeaderName::from_static("x-api-key"), k.expose()))
+            .transpose()?;
+        let version = HeaderValue::from_str(settings.version.trim())
+            .map_err(|_| Error::Config("anthropic.version: not a valid header value".into()))?;
+        Ok(Self {
+            http: http.clone(),
+            upstream: format!("Anthropic at {}", display_url(&base)).into(),
+            url,
+            model: endpoint.model().to_owned(),
+            auth,
+            secret: key,
+            version,
+            default_max_tokens: settings.default_max_tokens,
+        })
+    }
+
+    /// The body for `request`.
+    fn body<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+        stream: bool,
+    ) -> Result<MessagesRequest<'a>, Error> {
+        let turns = chat_turns(&request.prompt, "Anthropic")?;
+        let messages = turns
+            .turns
+            .into_iter()
+            .map(|turn| WireMessage {
+                role: if turn.role == Role::Assistant {
+                    "assistant"
+                } else {
+                    "user"
+                },
+                content: turn
+                    .texts
+                    .into_iter()
+                    .map(|text| TextBlock { kind: "text", text })
+                    .collect(),
+            })
+            .collect();
+        let params = &request.params;
+        Ok(MessagesRequest {
+            model: &self.model,
+            max_tokens: params.max_tokens.unwrap_or(self.default_max_tokens),
+            messages,
+            system: (!turns.system.is_empty()).then(|| turns.system.join("\n\n")),
+            stop_sequences: params
+                .stop
+                .iter()
+                .map(String::as_str)
+                .filter(|s| !s.trim().is_empty())
+                .collect(),
+            temperature: params.temperature,
+            top_p: params.top_p.filter(|_| params.temperature.is_none()),
+            stream,
+        })
+    }
+
+    /// POSTs the body for `request`; a non-2xx status becomes its error.
+    async fn post(&self, request: &ModelRequest, stream: bool) -> Result<Response, Error> {
+        let body = self.body(request, stream)?;
+        let json = serde_json::to_vec(&body)
+            .map_err(|e| Error::InvalidRequest(format!("cannot encode the request: {e}")))?;
+        let accept = if stream {
+            "text/event-stream"
+        } else {
+            "application/json"
+        };
+        let mut builder = self
+            .http
+            .inner()
+            .post(self.url.clone())
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, accept)
+            .header("anthropic-version", self.version.clone())
+            .body(json);
+        if let Some((name, value)) = &self.auth {
+            builder = builder.header(name.clone(), value.clone());
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| self.scrub(self.http.send_error(&self.upstream, &e)))?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(self.status_error(response).await)
+        }
+    }
+
+    /// The error an unsuccessful response stands for, with Anthropic's error type and message.
+    async fn status_error(&self, response: Response) -> Error {
+        let answer = ErrorResponse::read(response, &self.upstream).await;
+        let (kind, message) = match serde_json::from_str::<ErrorBody>(&answer.text) {
+            Ok(body) if !body.error.message.is_empty() => {
+                let message = format!("{}: {}", body.error.kind, body.error.message);
+                (body.error.kind, message)
+            }
+            _ => (String::new(), answer.quoted()),
+        };
+        self.scrub(status_error(
+            &self.upstream,
+            answer.status,
+            &kind,
+            message,
+            answer.retry_after,
+        ))
+    }
+
+    /// `err` without the key in its text.
+    fn scrub(&self, err: Error) -> Error {
+        match &self.secret {
+            Some(secret) => err.scrubbed(secret),
+            None => err,
+        }
+    }
+}
+
+#[async_trait]
+impl LanguageModel for AnthropicModel {
+    fn provider(&self) -> &str {
+        ProviderKind::Anthropic.as_str()
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn upstream(&self) -> &str {
+        &self.upstream
+    }
+
+    async fn generate_stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
+        let response = self.post(request, true).await?;
+        let response = crate::sse::require_sse(response, &self.upstream)
+            .await
+            .map_err(|e| self.scrub(e))?;
+        let events = decode_messages_sse(
+            response.bytes_stream(),
+            Arc::clone(&self.upstream),
+            self.http.max_event_bytes(),
+        );
+        Ok(crate::sse::scrubbed(events, self.secret.clone()))
+    }
+
+    async fn generate(&self, request: &ModelRequest) -> Result<Generation, Error> {
+        let response = self.post(request, false).await?;
+        let bytes =
+            crate::bounded::read_body(response, self.http.max_response_bytes(), &self.upstream)
+                .await?;
+        let answer: MessageResponse = serde_json::from_slice(&bytes).map_err(|e| {
+            self.scrub(Error::Protocol {
+                upstream: self.upstream.to_string(),
+                message: format!(
+                    "bad JSON in the answer ({e}): {}",
+                    excerpt(&String::from_utf8_lossy(&bytes), 200)
+                ),
+            })
+        })?;
+        let text = answer
+            .content
+            .into_iter()
+            .filter(|block| block.kind == "text")
+            .filter_map(|block| block.text)
+            .collect();
+        Ok(Generation {
+            text,
+            finish_reason: finish_reason(answer.stop_reason.as_deref()),
+            usage: answer.usage.map(|u| duo_core::Usage {
+                input_tokens: u.input_tokens.unwrap_or(0),
+                output_tokens: u.output_tokens.unwrap_or(0),
+            }),
+        })
+    }
+}

@@ -1,0 +1,139 @@
+//! Anthropic's Messages API on the wire: the request body, the whole answer, the stream's
+//! events and the error body, as plain serde structs (no logic beyond reading them).
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/messages`.
+#[derive(Debug, Serialize)]
+pub(crate) struct MessagesRequest<'a> {
+    pub model: &'a str,
+    /// Required by the API: the request's, else the configured default.
+    pub max_tokens: u32,
+    pub messages: Vec<WireMessage<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub stop_sequences: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
+    pub stream: bool,
+}
+
+/// One turn: `user` or `assistant`, its text blocks.
+#[derive(Debug, Serialize)]
+pub(crate) struct WireMessage<'a> {
+    pub role: &'static str,
+    pub content: Vec<TextBlock<'a>>,
+}
+
+/// `{"type": "text", "text": …}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct TextBlock<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub text: Cow<'a, str>,
+}
+
+/// The whole answer of a non-streamed call.
+#[derive(Debug, Deserialize)]
+pub(crate) struct MessageResponse {
+    #[serde(default)]
+    pub content: Vec<ContentBlock>,
+    #[serde(default)]
+    pub stop_reason: Option<String>,
+    #[serde(default)]
+    pub usage: Option<WireUsage>,
+}
+
+/// A content block of an answer; only text is read (tool use and thinking are skipped).
+#[derive(Debug, Deserialize)]
+pub(crate) struct ContentBlock {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// Token counts (`message_start` has both; `message_delta` the output so far).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireUsage {
+    #[serde(default)]
+    pub input_tokens: Option<u32>,
+    #[serde(default)]
+    pub output_tokens: Option<u32>,
+}
+
+/// One event of a stream, by its `type`; unknown types are [`StreamEvent::Unknown`] (the API
+/// may add event types, which clients are to ignore).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum StreamEvent {
+    MessageStart {
+        message: StartedMessage,
+    },
+    ContentBlockStart {
+        content_block: ContentBlock,
+    },
+    ContentBlockDelta {
+        delta: Delta,
+    },
+    ContentBlockStop {},
+    MessageDelta {
+        delta: MessageDeltaBody,
+        #[serde(default)]
+        usage: Option<WireUsage>,
+    },
+    MessageStop {},
+    Ping {},
+    Error {
+        error: ErrorDetail,
+    },
+    #[serde(other)]
+    Unknown,
+}
+
+/// The message `message_start` announces.
+#[derive(Debug, Deserialize)]
+pub(crate) struct StartedMessage {
+    #[serde(default)]
+    pub usage: Option<WireUsage>,
+}
+
+/// A block's delta: text is read, the other kinds (tool input JSON, thinking, signatures,
+/// citations) are not part of the answer's text.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum Delta {
+    TextDelta {
+        text: String,
+    },
+    #[serde(other)]
+    Other,
+}
+
+/// `message_delta`'s `delta`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct MessageDeltaBody {
+    #[serde(default)]
+    pub stop_reason: Option<String>,
+}
+
+/// `{"type": "error", "error": {"type": …, "message": …}}`, as an error status's body or a
+/// stream's `error` event.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// The error's type (`overloaded_error`, …) and message.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ErrorDetail {
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub message: String,
+}

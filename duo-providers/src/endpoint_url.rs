@@ -1,0 +1,60 @@
+//! Endpoint URLs as the HTTP providers use them: parsed (http and https only), shown without
+//! credentials, extended with path segments; and headers that carry a key.
+
+use duo_core::Error;
+use reqwest::Url;
+use reqwest::header::{HeaderName, HeaderValue};
+
+/// Parses a base URL given in a model endpoint; only `http` and `https` are accepted.
+pub(crate) fn parse_base_url(base: Option<&str>, what: &str) -> Result<Url, Error> {
+    let base = base.ok_or_else(|| {
+        Error::InvalidRequest(format!(
+            "a {what} model needs an endpoint URL (model_endpoint)"
+        ))
+    })?;
+    let url = Url::parse(base).map_err(|e| {
+        Error::InvalidRequest(format!("the {what} endpoint URL is not a valid URL: {e}"))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+        return Err(Error::InvalidRequest(format!(
+            "the {what} endpoint URL must be an http:// or https:// URL, not {}:",
+            url.scheme()
+        )));
+    }
+    Ok(url)
+}
+
+/// The URL as shown in messages: without user, password, query or fragment.
+pub(crate) fn display_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.as_str().trim_end_matches('/').to_owned()
+}
+
+/// `url` with `segments` appended to its path.
+pub(crate) fn join(url: &Url, segments: &[&str]) -> Result<Url, Error> {
+    let mut joined = url.clone();
+    joined
+        .path_segments_mut()
+        .map_err(|()| Error::InvalidRequest("the endpoint URL cannot take a path".into()))?
+        .pop_if_empty()
+        .extend(segments);
+    Ok(joined)
+}
+
+/// A header carrying a secret, marked sensitive so it never shows in debug output.
+pub(crate) fn secret_header(
+    name: HeaderName,
+    value: &str,
+) -> Result<(HeaderName, HeaderValue), Error> {
+    let mut value = HeaderValue::from_str(value).map_err(|_| {
+        Error::InvalidRequest(
+            "the API key contains characters not allowed in an HTTP header".into(),
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok((name, value))
+}
