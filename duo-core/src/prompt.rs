@@ -113,6 +113,9 @@ pub struct GenerationParams {
     pub stop: Vec<String>,
     /// How long the whole call may take, as the prompt definition asks (`params.timeout`).
     pub timeout: Option<Duration>,
+    /// How hard a reasoning model thinks (`minimal`, `low`, `medium`, `high`, as OpenAI names
+    /// it), sent to OpenAI-style APIs as `reasoning_effort`; others ignore it.
+    pub reasoning_effort: Option<String>,
 }
 
 impl GenerationParams {

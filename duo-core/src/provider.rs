@@ -19,6 +19,9 @@ pub enum ProviderKind {
     Bedrock,
     /// Anthropic's Messages API (`api.anthropic.com`, or a server of the same API).
     Anthropic,
+    /// OpenAI's platform (`api.openai.com`, or a server of the same API): Chat Completions,
+    /// with the reasoning models' rules.
+    OpenAi,
 }
 
 /// Where a model's endpoint and key may come from: one rule per platform
@@ -41,11 +44,12 @@ pub enum EndpointSource {
 
 impl ProviderKind {
     /// Every platform, in a stable order.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::OpenAiCompatible,
         Self::AzureOpenAi,
         Self::Bedrock,
         Self::Anthropic,
+        Self::OpenAi,
     ];
 
     /// A short, stable name for logs and metrics labels.
@@ -56,6 +60,7 @@ impl ProviderKind {
             Self::AzureOpenAi => "azure_openai",
             Self::Bedrock => "bedrock",
             Self::Anthropic => "anthropic",
+            Self::OpenAi => "openai",
         }
     }
 
@@ -64,7 +69,7 @@ impl ProviderKind {
     pub const fn endpoint_source(self) -> EndpointSource {
         match self {
             Self::OpenAiCompatible | Self::AzureOpenAi => EndpointSource::Request,
-            Self::Anthropic => EndpointSource::RequestOrOperator,
+            Self::Anthropic | Self::OpenAi => EndpointSource::RequestOrOperator,
             Self::Bedrock => EndpointSource::Operator,
         }
     }
@@ -82,13 +87,13 @@ impl ProviderKind {
     pub fn from_prefix(prefix: &str) -> Option<Self> {
         match prefix {
             "custom_openai"
-            | "openai"
             | "hosted_vllm"
             | "text-completion-openai"
             | "text-completion-custom_openai" => Some(Self::OpenAiCompatible),
             "azure" | "azure_ai" => Some(Self::AzureOpenAi),
             "bedrock" | "bedrock_converse" => Some(Self::Bedrock),
             "anthropic" => Some(Self::Anthropic),
+            "openai" => Some(Self::OpenAi),
             _ => None,
         }
     }
@@ -203,6 +208,7 @@ mod tests {
             ProviderKind::AzureOpenAi => 1,
             ProviderKind::Bedrock => 2,
             ProviderKind::Anthropic => 3,
+            ProviderKind::OpenAi => 4,
         };
         let positions: Vec<usize> = ProviderKind::ALL.into_iter().map(position).collect();
         assert_eq!(positions, (0..ProviderKind::ALL.len()).collect::<Vec<_>>());
@@ -223,7 +229,10 @@ mod tests {
             .into_iter()
             .filter(|k| k.endpoint_source() == EndpointSource::RequestOrOperator)
             .collect();
-        assert_eq!(operator_default, [ProviderKind::Anthropic]);
+        assert_eq!(
+            operator_default,
+            [ProviderKind::Anthropic, ProviderKind::OpenAi]
+        );
     }
 
     #[test]
@@ -234,7 +243,7 @@ mod tests {
                 ProviderKind::OpenAiCompatible,
                 "Mistral-7B",
             ),
-            ("openai/gpt-4o", ProviderKind::OpenAiCompatible, "gpt-4o"),
+            ("openai/gpt-4o", ProviderKind::OpenAi, "gpt-4o"),
             (
                 "hosted_vllm/codestral",
                 ProviderKind::OpenAiCompatible,
@@ -298,6 +307,7 @@ mod tests {
         assert_eq!(ProviderKind::AzureOpenAi.to_string(), "azure_openai");
         assert_eq!(ProviderKind::Bedrock.as_str(), "bedrock");
         assert_eq!(ProviderKind::Anthropic.as_str(), "anthropic");
+        assert_eq!(ProviderKind::OpenAi.as_str(), "openai");
         assert_eq!(ProviderKind::from_prefix("vertex_ai"), None);
     }
 }

@@ -1,5 +1,5 @@
 //! Every GitLab model route × streaming/non-streaming × vLLM / Azure OpenAI / Bedrock /
-//! Anthropic, end to end.
+//! Anthropic / OpenAI, end to end.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -97,6 +97,7 @@ async fn every_route_streams_and_answers_through_every_provider() {
     let anthropic = FakeAnthropic::start().await;
     let mut cfg = config();
     cfg.providers.anthropic.base_url = anthropic.url();
+    cfg.providers.openai.base_url = openai.url();
     cfg.providers.bedrock.endpoint_url = Some(bedrock.url());
     cfg.providers.bedrock.region = Some("eu-west-1".into());
     cfg.providers.bedrock.access_key_id = Some("AKIDMATRIX".into());
@@ -105,7 +106,7 @@ async fn every_route_streams_and_answers_through_every_provider() {
 
     let vllm_url = openai.url();
     let azure_url = openai.azure_url();
-    let providers: [(&str, &str, Option<&str>, &str); 4] = [
+    let providers: [(&str, &str, Option<&str>, &str); 5] = [
         (
             "mistral",
             "custom_openai/mistral-7b",
@@ -124,6 +125,8 @@ async fn every_route_streams_and_answers_through_every_provider() {
             None,
             "Hello from Bedrock",
         ),
+        // No endpoint: the operator's OpenAI URL, with the request's key.
+        ("gpt", "openai/gpt-4o", None, "hello world"),
         // No endpoint: the operator's Anthropic URL, with the request's key.
         (
             "claude_3",
@@ -181,5 +184,5 @@ async fn every_route_streams_and_answers_through_every_provider() {
             }
         }
     }
-    assert_eq!(served, 32);
+    assert_eq!(served, 40);
 }

@@ -96,7 +96,8 @@ fn resolve_one(i: usize, config: &OpenAiModelConfig) -> Result<OpenAiModel, Conf
                     ProviderKind::AzureOpenAi => "Azure OpenAI resource URL",
                     ProviderKind::OpenAiCompatible
                     | ProviderKind::Bedrock
-                    | ProviderKind::Anthropic => "server's /v1 base URL",
+                    | ProviderKind::Anthropic
+                    | ProviderKind::OpenAi => "server's /v1 base URL",
                 }
             )));
         }

@@ -162,7 +162,8 @@ pub(crate) fn chat(r: ChatCompletionRequest) -> Result<Parsed, OpenAiError> {
         (None, Some(n)) => Some((n, "max_tokens")),
         (None, None) => None,
     };
-    let params = params(max_tokens, r.temperature, r.top_p, r.stop)?;
+    let mut params = params(max_tokens, r.temperature, r.top_p, r.stop)?;
+    params.reasoning_effort = reasoning_effort(r.reasoning_effort)?;
     let (stream, include_usage) = streaming(r.stream, r.stream_options)?;
     Ok(Parsed {
         model: r.model,
@@ -216,6 +217,22 @@ pub(crate) fn completion(r: CompletionRequest) -> Result<Parsed, OpenAiError> {
         stream,
         include_usage,
     })
+}
+
+/// The reasoning efforts OpenAI's API accepts.
+const REASONING_EFFORTS: [&str; 5] = ["none", "minimal", "low", "medium", "high"];
+
+fn reasoning_effort(effort: Option<String>) -> Result<Option<String>, OpenAiError> {
+    match effort {
+        Some(e) if !REASONING_EFFORTS.contains(&e.as_str()) => Err(OpenAiError::invalid(
+            "reasoning_effort",
+            format!(
+                "'reasoning_effort' must be one of {} (got '{e}').",
+                REASONING_EFFORTS.join(", ")
+            ),
+        )),
+        other => Ok(other),
+    }
 }
 
 fn only_one(value: Option<u32>, param: &str) -> Result<(), OpenAiError> {
@@ -280,6 +297,7 @@ fn params(
         top_p,
         stop,
         timeout: None,
+        reasoning_effort: None,
     })
 }
 

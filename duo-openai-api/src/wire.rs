@@ -21,6 +21,8 @@ pub struct ChatCompletionRequest {
     pub max_tokens: Option<u32>,
     /// Maximum tokens to generate (current name; wins over `max_tokens`).
     pub max_completion_tokens: Option<u32>,
+    /// How hard a reasoning model thinks: `none`, `minimal`, `low`, `medium` or `high`.
+    pub reasoning_effort: Option<String>,
     /// Sampling temperature, 0–2.
     pub temperature: Option<f32>,
     /// Nucleus sampling, 0–1.

@@ -378,6 +378,7 @@ fn finish(
             top_p,
             stop,
             timeout,
+            reasoning_effort: None,
         },
         required_inputs: file.required_inputs,
         history_input: file.history_input,

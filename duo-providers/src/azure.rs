@@ -77,6 +77,7 @@ impl OpenAiStyleModel<AzureOpenAi> {
                 model_field: None,
                 stop_limit: Some(4),
                 continue_prefill: false,
+                reasoning: false,
             },
             model: deployment,
             probe: Probe::OneTokenChat,

@@ -116,12 +116,59 @@ pub struct OpenAiSettings {
     /// `dummy_key` (servers without auth ignore it; some proxies insist on an `Authorization`
     /// header), so that is the default; an empty string sends no `Authorization` header.
     pub placeholder_key: String,
+    /// Where `openai/…` models without their own endpoint go (default
+    /// `https://api.openai.com/v1`).
+    pub base_url: String,
+    /// The operator's OpenAI key for those requests only; unset: `OPENAI_API_KEY` from the
+    /// environment. Never sent to an endpoint a request names.
+    pub api_key: Option<duo_core::Secret>,
 }
+
+/// The environment variable the operator's OpenAI key is read from when `openai.api_key` is
+/// unset, as GitLab's gateway reads it.
+pub const OPENAI_API_KEY_ENV: &str = "OPENAI_API_KEY";
 
 impl Default for OpenAiSettings {
     fn default() -> Self {
         Self {
             placeholder_key: "dummy_key".into(),
+            base_url: "https://api.openai.com/v1".into(),
+            api_key: None,
+        }
+    }
+}
+
+impl OpenAiSettings {
+    /// The operator's OpenAI key: `api_key`, else a non-empty `OPENAI_API_KEY`.
+    #[must_use]
+    pub fn operator_key(&self) -> Option<duo_core::Secret> {
+        self.api_key
+            .clone()
+            .filter(|k| !k.is_empty())
+            .or_else(|| {
+                std::env::var(OPENAI_API_KEY_ENV)
+                    .ok()
+                    .map(duo_core::Secret::new)
+            })
+            .filter(|k| !k.is_empty())
+    }
+
+    /// Checks the operator's base URL.
+    ///
+    /// # Errors
+    /// [`duo_core::Error::Config`] naming `openai.base_url` when it is not an http(s) URL.
+    pub fn validate(&self) -> Result<(), duo_core::Error> {
+        match url::Url::parse(self.base_url.trim()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && !url.cannot_be_a_base() => {
+                Ok(())
+            }
+            Ok(url) => Err(duo_core::Error::Config(format!(
+                "openai.base_url: must be an http:// or https:// URL, not {}:",
+                url.scheme()
+            ))),
+            Err(e) => Err(duo_core::Error::Config(format!(
+                "openai.base_url: not a valid URL: {e}"
+            ))),
         }
     }
 }

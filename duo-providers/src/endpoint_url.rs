@@ -1,9 +1,45 @@
-//! Endpoint URLs as the HTTP providers use them: parsed (http and https only), shown without
-//! credentials, extended with path segments; and headers that carry a key.
+//! Endpoint URLs as the HTTP providers use them: whose URL and key a call takes ([`route`]),
+//! parsed (http and https only), shown without credentials, extended with path segments; and
+//! headers that carry a key.
 
-use duo_core::Error;
+use duo_core::{Error, ModelEndpoint, Secret};
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
+
+/// Where a call of a platform with an operator default goes
+/// ([`duo_core::EndpointSource::RequestOrOperator`]), and with which key.
+#[cfg(any(feature = "anthropic", feature = "openai"))]
+pub(crate) struct Route<'a> {
+    /// The base URL.
+    pub base: &'a str,
+    /// The key, if any.
+    pub key: Option<Secret>,
+    /// Whether the request named the URL (the operator's key is then never used).
+    pub named_by_request: bool,
+}
+
+/// The rule of [`duo_core::EndpointSource::RequestOrOperator`]: an endpoint with a base URL is
+/// served there with its own key only; one without goes to `operator_base` with its own key,
+/// else the operator's.
+#[cfg(any(feature = "anthropic", feature = "openai"))]
+pub(crate) fn route<'a>(
+    endpoint: &'a ModelEndpoint,
+    operator_base: &'a str,
+    operator_key: impl FnOnce() -> Option<Secret>,
+) -> Route<'a> {
+    match endpoint.base_url() {
+        Some(own) => Route {
+            base: own,
+            key: endpoint.api_key().cloned(),
+            named_by_request: true,
+        },
+        None => Route {
+            base: operator_base.trim(),
+            key: endpoint.api_key().cloned().or_else(operator_key),
+            named_by_request: false,
+        },
+    }
+}
 
 /// Parses a base URL given in a model endpoint; only `http` and `https` are accepted.
 pub(crate) fn parse_base_url(base: Option<&str>, what: &str) -> Result<Url, Error> {

@@ -22,7 +22,7 @@
 //!
 //! ## Features
 //!
-//! `vllm`, `azure`, `bedrock` and `anthropic`, all on by default. `--no-default-features --features vllm`
+//! `vllm`, `azure`, `bedrock`, `anthropic` and `openai`, all on by default. `--no-default-features --features vllm`
 //! builds without the AWS SDK; an endpoint whose provider is compiled out gets `Error::Config`.
 //!
 //! ## Example
@@ -52,7 +52,12 @@
 //!
 //! See the crate's README for the resilience defaults and configuration keys.
 #![cfg_attr(
-    not(any(feature = "vllm", feature = "azure", feature = "anthropic")),
+    not(any(
+        feature = "vllm",
+        feature = "azure",
+        feature = "anthropic",
+        feature = "openai"
+    )),
     allow(dead_code)
 )]
 
@@ -66,22 +71,34 @@ mod bounded;
 mod config;
 mod duration;
 pub mod egress;
-#[cfg(any(feature = "vllm", feature = "azure", feature = "anthropic"))]
+#[cfg(any(
+    feature = "vllm",
+    feature = "azure",
+    feature = "anthropic",
+    feature = "openai"
+))]
 mod endpoint_url;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
-#[cfg(any(feature = "vllm", feature = "azure"))]
+#[cfg(any(feature = "vllm", feature = "azure", feature = "openai"))]
 pub mod openai;
 mod registry;
 mod resilience;
-#[cfg(any(feature = "vllm", feature = "azure", feature = "anthropic"))]
+#[cfg(any(
+    feature = "vllm",
+    feature = "azure",
+    feature = "anthropic",
+    feature = "openai"
+))]
 mod sse;
 #[cfg(any(feature = "bedrock", feature = "anthropic"))]
 mod turns;
 
-pub use config::{AzureAuth, AzureSettings, HttpSettings, OpenAiSettings, ProviderConfig};
+pub use config::{
+    AzureAuth, AzureSettings, HttpSettings, OPENAI_API_KEY_ENV, OpenAiSettings, ProviderConfig,
+};
 pub use egress::{EgressPolicy, EgressRefused};
 pub use http::HttpClient;
 pub use registry::Registry;

@@ -12,7 +12,8 @@ use crate::ProviderConfig;
     feature = "vllm",
     feature = "azure",
     feature = "bedrock",
-    feature = "anthropic"
+    feature = "anthropic",
+    feature = "openai"
 ))]
 use crate::Resilient;
 use crate::http::HttpClient;
@@ -170,6 +171,7 @@ impl Registry {
         config.bedrock.validate()?;
         #[cfg(feature = "anthropic")]
         config.anthropic.validate()?;
+        config.openai.validate()?;
         let registry = Self::new(config);
         if let Err(e) = &registry.http {
             return Err(e.clone());
@@ -247,42 +249,32 @@ impl Registry {
         match endpoint.provider() {
             #[cfg(feature = "vllm")]
             ProviderKind::OpenAiCompatible => {
-                let http = self.http.as_ref().map_err(Clone::clone)?;
-                let model =
-                    crate::openai::OpenAiCompatibleModel::new(http, endpoint, &self.config.openai)?;
-                Ok(Arc::new(Resilient::new(
-                    model,
-                    self.config.resilience.clone(),
-                )))
+                Ok(self.resilient(crate::openai::OpenAiCompatibleModel::new(
+                    self.http()?,
+                    endpoint,
+                    &self.config.openai,
+                )?))
             }
             #[cfg(feature = "azure")]
-            ProviderKind::AzureOpenAi => {
-                let http = self.http.as_ref().map_err(Clone::clone)?;
-                let model =
-                    crate::azure::AzureOpenAiModel::new(http, endpoint, &self.config.azure)?;
-                Ok(Arc::new(Resilient::new(
-                    model,
-                    self.config.resilience.clone(),
-                )))
-            }
+            ProviderKind::AzureOpenAi => Ok(self.resilient(crate::azure::AzureOpenAiModel::new(
+                self.http()?,
+                endpoint,
+                &self.config.azure,
+            )?)),
             #[cfg(feature = "bedrock")]
-            ProviderKind::Bedrock => {
-                let model = self.bedrock.model(endpoint).await?;
-                Ok(Arc::new(Resilient::new(
-                    model,
-                    self.config.resilience.clone(),
-                )))
-            }
+            ProviderKind::Bedrock => Ok(self.resilient(self.bedrock.model(endpoint).await?)),
             #[cfg(feature = "anthropic")]
-            ProviderKind::Anthropic => {
-                let http = self.http.as_ref().map_err(Clone::clone)?;
-                let model =
-                    crate::anthropic::AnthropicModel::new(http, endpoint, &self.config.anthropic)?;
-                Ok(Arc::new(Resilient::new(
-                    model,
-                    self.config.resilience.clone(),
-                )))
-            }
+            ProviderKind::Anthropic => Ok(self.resilient(crate::anthropic::AnthropicModel::new(
+                self.http()?,
+                endpoint,
+                &self.config.anthropic,
+            )?)),
+            #[cfg(feature = "openai")]
+            ProviderKind::OpenAi => Ok(self.resilient(crate::openai::OpenAiPlatformModel::new(
+                self.http()?,
+                endpoint,
+                &self.config.openai,
+            )?)),
             #[cfg(not(feature = "vllm"))]
             kind @ ProviderKind::OpenAiCompatible => Err(not_built(kind)),
             #[cfg(not(feature = "azure"))]
@@ -291,7 +283,29 @@ impl Registry {
             kind @ ProviderKind::Bedrock => Err(not_built(kind)),
             #[cfg(not(feature = "anthropic"))]
             kind @ ProviderKind::Anthropic => Err(not_built(kind)),
+            #[cfg(not(feature = "openai"))]
+            kind @ ProviderKind::OpenAi => Err(not_built(kind)),
         }
+    }
+}
+
+impl Registry {
+    /// The shared HTTP client, or why it could not be built.
+    #[allow(dead_code)] // unused when only Bedrock is built
+    fn http(&self) -> Result<&HttpClient, Error> {
+        self.http.as_ref().map_err(Clone::clone)
+    }
+
+    /// `model` behind the configured time limits and retries.
+    #[cfg(any(
+        feature = "vllm",
+        feature = "azure",
+        feature = "bedrock",
+        feature = "anthropic",
+        feature = "openai"
+    ))]
+    fn resilient<M: LanguageModel + 'static>(&self, model: M) -> Arc<dyn LanguageModel> {
+        Arc::new(Resilient::new(model, self.config.resilience.clone()))
     }
 }
 
@@ -300,7 +314,8 @@ impl Registry {
     feature = "vllm",
     feature = "azure",
     feature = "bedrock",
-    feature = "anthropic"
+    feature = "anthropic",
+    feature = "openai"
 )))]
 fn not_built(kind: ProviderKind) -> Error {
     Error::Config(format!(

@@ -146,6 +146,7 @@ async fn chat_prompt_and_params_reach_bedrock_as_system_messages_and_inference_c
         top_p: Some(0.5),
         stop: vec!["</review>".into(), "\n\nHuman:".into()],
         timeout: None,
+        reasoning_effort: None,
     });
     model.generate(&request).await.unwrap();
     let stream = model.generate_stream(&request).await.unwrap();

@@ -387,6 +387,17 @@ pub(crate) const GROUPS: &[Group] = &[
                 "sent when a model has no key",
             ),
             s(
+                "providers.openai.base_url",
+                "https://api.openai.com/v1",
+                "where openai/ models without their own endpoint go",
+            ),
+            s(
+                "providers.openai.api_key",
+                "unset: OPENAI_API_KEY",
+                "the operator's key for those requests only",
+            )
+            .more("the operator's OpenAI key, sent only to `providers.openai.base_url` (never to an endpoint a request names); unset: the `OPENAI_API_KEY` environment variable"),
+            s(
                 "providers.azure.api_version",
                 "2024-10-21",
                 "api-version of Azure OpenAI calls",
@@ -450,6 +461,6 @@ pub(crate) const GROUPS: &[Group] = &[
 /// Printed after the table.
 pub(crate) const NOTES: &[&str] = &[
     "(the AWS SDK's own AWS_REGION, AWS_ACCESS_KEY_ID, AWS_PROFILE, … work as usual)",
-    "ANTHROPIC_API_KEY: the operator's Anthropic key when providers.anthropic.api_key is unset.",
+    "ANTHROPIC_API_KEY, OPENAI_API_KEY: the operator's keys when providers.anthropic.api_key, providers.openai.api_key are unset.",
     "Other AIGW_* variables of GitLab's Python gateway are ignored with a warning.",
 ];

@@ -268,6 +268,7 @@ fn params(p: Option<&Params>, family: &ModelFamily) -> GenerationParams {
                 .collect(),
         },
         timeout: Some(TIMEOUT),
+        reasoning_effort: None,
     }
 }
 

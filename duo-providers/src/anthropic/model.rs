@@ -13,7 +13,7 @@ use super::error::status_error;
 use super::settings::AnthropicSettings;
 use super::sse::{decode_messages_sse, finish_reason};
 use super::wire::{ErrorBody, MessageResponse, MessagesRequest, TextBlock, WireMessage};
-use crate::endpoint_url::{display_url, join, parse_base_url, secret_header};
+use crate::endpoint_url::{Route, display_url, join, parse_base_url, route, secret_header};
 use crate::http::{ErrorResponse, HttpClient, excerpt};
 use crate::turns::chat_turns;
 
@@ -63,16 +63,8 @@ impl AnthropicModel {
                 endpoint.identifier()
             )));
         }
-        let (base, key) = match endpoint.base_url() {
-            Some(own) => (own, endpoint.api_key().cloned()),
-            None => (
-                settings.base_url.as_str(),
-                endpoint
-                    .api_key()
-                    .cloned()
-                    .or_else(|| settings.operator_key()),
-            ),
-        };
+        let Route { base, key, .. } =
+            route(endpoint, &settings.base_url, || settings.operator_key());
         let base = parse_base_url(Some(base), "Anthropic")?;
         let url = if base.path().trim_end_matches('/').ends_with("/v1") {
             join(&base, &["messages"])?

@@ -135,6 +135,7 @@ mod tests {
             top_p: None,
             stop: vec!["".into(), "\n\n".into()],
             timeout: None,
+            reasoning_effort: None,
         });
         let config = converse_input(&request).unwrap().inference.unwrap();
         assert_eq!(config.max_tokens(), Some(i32::MAX));

@@ -30,6 +30,10 @@ pub(crate) struct OpenAiClient {
     /// Whether a chat ending in an assistant turn asks the server to continue that turn
     /// (vLLM's `continue_final_message`); OpenAI and Azure reject the field.
     pub continue_prefill: bool,
+    /// Whether the model is one of OpenAI's reasoning models: `max_completion_tokens` instead of
+    /// `max_tokens`, no `temperature` or `top_p` (they refuse them), system messages sent with
+    /// the `developer` role.
+    pub reasoning: bool,
 }
 
 impl OpenAiClient {
@@ -49,9 +53,11 @@ impl OpenAiClient {
             prompt: None,
             suffix: None,
             messages: None,
-            max_tokens: params.max_tokens,
-            temperature: params.temperature,
-            top_p: params.top_p,
+            max_tokens: (!self.reasoning).then_some(params.max_tokens).flatten(),
+            max_completion_tokens: self.reasoning.then_some(params.max_tokens).flatten(),
+            reasoning_effort: params.reasoning_effort.as_deref(),
+            temperature: params.temperature.filter(|_| !self.reasoning),
+            top_p: params.top_p.filter(|_| !self.reasoning),
             stop,
             stream,
             stream_options: stream.then_some(StreamOptions {
@@ -71,7 +77,23 @@ impl OpenAiClient {
                 &self.completions_url
             }
             Prompt::Chat(messages) => {
-                body.messages = Some(messages);
+                let system = if self.reasoning {
+                    "developer"
+                } else {
+                    "system"
+                };
+                body.messages = Some(
+                    messages
+                        .iter()
+                        .map(|m| wire::ChatMessage {
+                            role: match m.role {
+                                duo_core::Role::System => system,
+                                other => other.as_str(),
+                            },
+                            content: &m.content,
+                        })
+                        .collect(),
+                );
                 if self.continue_prefill
                     && messages
                         .last()

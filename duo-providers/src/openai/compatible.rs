@@ -1,5 +1,5 @@
 //! [`OpenAiCompatibleModel`]: vLLM and other OpenAI-compatible servers (`custom_openai/…`,
-//! `hosted_vllm/…`, `openai/…` identifiers).
+//! `hosted_vllm/…` identifiers).
 
 use std::sync::Arc;
 
@@ -18,8 +18,8 @@ use crate::http::HttpClient;
 /// - `Prompt::Text` → `POST {base}/completions` with `prompt`;
 ///   `Prompt::FillInTheMiddle` → the same with `prompt` = prefix and `suffix` = suffix;
 ///   `Prompt::Chat` → `POST {base}/chat/completions` with `messages`.
-/// - Body: `model`, `max_tokens`, `temperature`, `top_p`, `stop` (all stop sequences; the first
-///   four for `openai/…` identifiers, OpenAI's limit), and `stream` — streamed calls add
+/// - Body: `model`, `max_tokens`, `temperature`, `top_p`, `stop` (all stop sequences),
+///   `reasoning_effort` when set, and `stream` — streamed calls add
 ///   `stream_options: {"include_usage": true}`.
 /// - Auth: `Authorization: Bearer <key>`, or `Bearer <placeholder_key>` (`dummy_key`, as
 ///   GitLab's gateway sends) when the endpoint has no key; none if the placeholder is empty.
@@ -39,9 +39,7 @@ impl OpenAiStyleModel<OpenAiCompatible> {
     ) -> Result<Self, Error> {
         check_flavor::<OpenAiCompatible>(endpoint)?;
         let base = parse_base_url(endpoint.base_url(), "vLLM / OpenAI-compatible")?;
-        let is_openai = endpoint.identifier().prefix() == "openai";
-        let label = if is_openai { "OpenAI" } else { "vLLM" };
-        let upstream: Arc<str> = format!("{label} at {}", display_url(&base)).into();
+        let upstream: Arc<str> = format!("vLLM at {}", display_url(&base)).into();
         let key = endpoint
             .api_key()
             .map(|k| k.expose())
@@ -61,8 +59,9 @@ impl OpenAiStyleModel<OpenAiCompatible> {
                 completions_url: join(&base, &["completions"])?,
                 chat_url: join(&base, &["chat", "completions"])?,
                 model_field: Some(model.clone()),
-                stop_limit: is_openai.then_some(4),
-                continue_prefill: !is_openai,
+                stop_limit: None,
+                continue_prefill: true,
+                reasoning: false,
             },
             probe: Probe::ListModels(join(&base, &["models"])?),
             model,

@@ -56,11 +56,24 @@ impl Flavor for AzureOpenAi {
     const NAME: &'static str = "Azure OpenAI";
 }
 
+/// OpenAI's platform (`openai::OpenAiPlatformModel`).
+#[cfg(feature = "openai")]
+#[derive(Debug, Clone, Copy)]
+pub struct OpenAiPlatform;
+
+#[cfg(feature = "openai")]
+impl sealed::Sealed for OpenAiPlatform {}
+#[cfg(feature = "openai")]
+impl Flavor for OpenAiPlatform {
+    const PROVIDER: ProviderKind = ProviderKind::OpenAi;
+    const NAME: &'static str = "OpenAI";
+}
+
 /// How a flavour checks that its model answers.
 #[derive(Debug, Clone)]
 pub(crate) enum Probe {
     /// `GET` this models list, which must name the model.
-    #[cfg(feature = "vllm")]
+    #[cfg(any(feature = "vllm", feature = "openai"))]
     ListModels(reqwest::Url),
     /// A one-token chat call (no per-model list to ask).
     #[cfg(feature = "azure")]
@@ -101,7 +114,7 @@ impl<F: Flavor> LanguageModel for OpenAiStyleModel<F> {
 
     async fn probe(&self) -> Result<(), Error> {
         match &self.probe {
-            #[cfg(feature = "vllm")]
+            #[cfg(any(feature = "vllm", feature = "openai"))]
             Probe::ListModels(url) => self.listed(url.clone()).await,
             #[cfg(feature = "azure")]
             Probe::OneTokenChat => {
@@ -116,7 +129,7 @@ impl<F: Flavor> LanguageModel for OpenAiStyleModel<F> {
     }
 }
 
-#[cfg(feature = "vllm")]
+#[cfg(any(feature = "vllm", feature = "openai"))]
 impl<F> OpenAiStyleModel<F> {
     /// Whether the models list at `url` names the model.
     async fn listed(&self, url: reqwest::Url) -> Result<(), Error> {

@@ -1,7 +1,7 @@
 //! The JSON of OpenAI-style APIs (vLLM, OpenAI, Azure OpenAI): request bodies, answers, stream
 //! chunks, error bodies. Private to the `openai` module; translated to `duo-core` types here.
 
-use duo_core::{FinishReason, Message, Usage};
+use duo_core::{FinishReason, Usage};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -15,9 +15,14 @@ pub(crate) struct RequestBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suffix: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub messages: Option<&'a [Message]>,
+    pub messages: Option<Vec<ChatMessage<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
+    /// OpenAI's reasoning models take this instead of `max_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -33,6 +38,14 @@ pub(crate) struct RequestBody<'a> {
     /// vLLM: must be false when `continue_final_message` is true.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub add_generation_prompt: Option<bool>,
+}
+
+/// One chat message; `role` is `system`, `developer` (OpenAI's reasoning models), `user` or
+/// `assistant`.
+#[derive(Debug, Serialize)]
+pub(crate) struct ChatMessage<'a> {
+    pub role: &'static str,
+    pub content: &'a str,
 }
 
 /// `stream_options`: we always ask for the final usage chunk.
@@ -130,7 +143,7 @@ pub(crate) struct FullMessage {
 }
 
 /// `GET /models`.
-#[cfg(feature = "vllm")]
+#[cfg(any(feature = "vllm", feature = "openai"))]
 #[derive(Debug, Deserialize)]
 pub(crate) struct ModelList {
     #[serde(default)]
@@ -138,7 +151,7 @@ pub(crate) struct ModelList {
 }
 
 /// One served model.
-#[cfg(feature = "vllm")]
+#[cfg(any(feature = "vllm", feature = "openai"))]
 #[derive(Debug, Deserialize)]
 pub(crate) struct ModelEntry {
     pub id: String,
@@ -224,6 +237,8 @@ mod tests {
             suffix: None,
             messages: None,
             max_tokens: Some(64),
+            max_completion_tokens: None,
+            reasoning_effort: None,
             temperature: Some(0.32),
             top_p: None,
             stop: &stop,

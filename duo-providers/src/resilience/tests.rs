@@ -23,6 +23,7 @@ fn the_request_timeout_lowers_the_total_and_zero_turns_limits_off() {
     assert_eq!(c.total_for(&request), Some(Duration::from_secs(120)));
     request.params = GenerationParams {
         timeout: Some(Duration::from_secs(60)),
+        reasoning_effort: None,
         ..GenerationParams::default()
     };
     assert_eq!(c.total_for(&request), Some(Duration::from_secs(60)));

@@ -57,6 +57,7 @@ pub fn completion(text: &str) -> ModelRequest {
             .map(String::from)
             .to_vec(),
         timeout: None,
+        reasoning_effort: None,
     })
 }
 
