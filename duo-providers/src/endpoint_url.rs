@@ -2,7 +2,9 @@
 //! parsed (http and https only), shown without credentials, extended with path segments; and
 //! headers that carry a key.
 
-use duo_core::{Error, ModelEndpoint, Secret};
+use duo_core::Error;
+#[cfg(any(feature = "anthropic", feature = "openai"))]
+use duo_core::{ModelEndpoint, Secret};
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
 
@@ -15,6 +17,7 @@ pub(crate) struct Route<'a> {
     /// The key, if any.
     pub key: Option<Secret>,
     /// Whether the request named the URL (the operator's key is then never used).
+    #[cfg_attr(not(feature = "openai"), allow(dead_code))]
     pub named_by_request: bool,
 }
 
