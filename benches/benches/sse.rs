@@ -1,5 +1,6 @@
-//! SSE decoding throughput of the OpenAI-style providers (`duo_providers::openai::decode_sse`):
-//! a vLLM chat stream held in memory, fed in network-sized reads, decoded into model events.
+//! SSE decoding throughput: a vLLM chat stream (`duo_providers::openai::decode_sse`) and an
+//! Anthropic Messages stream (`duo_providers::anthropic::decode_messages_sse`) of the same
+//! tokens, held in memory, fed in network-sized reads, decoded into model events.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
@@ -7,7 +8,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use duo_core::EventStream;
 use duo_core::StreamEvent;
+use duo_providers::anthropic::decode_messages_sse;
 use duo_providers::openai::decode_sse;
 use futures::StreamExt;
 
@@ -18,11 +21,8 @@ fn chat_stream(tokens: usize) -> Vec<u8> {
     body.push_str(&format!(
         "data: {head}\"delta\":{{\"role\":\"assistant\",\"content\":\"\"}},\"logprobs\":null,\"finish_reason\":null}}]}}\n\n"
     ));
-    let words = [
-        "def", " add", "(a", ", b", "):\n", "    ", "return", " a", " +", " b", "\n", "é✓",
-    ];
     for i in 0..tokens {
-        let word = words[i % words.len()].replace('\n', "\\n");
+        let word = WORDS[i % WORDS.len()];
         body.push_str(&format!(
             "data: {head}\"delta\":{{\"content\":\"{word}\"}},\"logprobs\":null,\"finish_reason\":null}}],\"usage\":null}}\n\n"
         ));
@@ -35,6 +35,51 @@ fn chat_stream(tokens: usize) -> Vec<u8> {
         512 + tokens
     ));
     body.push_str("data: [DONE]\n\n");
+    body.into_bytes()
+}
+
+/// The words of a streamed answer, one per token, JSON-escaped as they go in the events.
+const WORDS: [&str; 12] = [
+    "def", " add", "(a", ", b", r"):\n", "    ", "return", " a", " +", " b", r"\n", "é✓",
+];
+
+/// An Anthropic Messages stream of `tokens` text deltas, as the API sends it: `message_start`,
+/// a text block with a `ping`, the deltas, `message_delta` with the stop reason and usage,
+/// `message_stop`.
+fn messages_stream(tokens: usize) -> Vec<u8> {
+    let mut body = String::new();
+    let mut event = |name: &str, data: &str| {
+        body.push_str(&format!("event: {name}\ndata: {data}\n\n"));
+    };
+    event(
+        "message_start",
+        r#"{"type":"message_start","message":{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":512,"output_tokens":1}}}"#,
+    );
+    event(
+        "content_block_start",
+        r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+    );
+    event("ping", r#"{"type":"ping"}"#);
+    for i in 0..tokens {
+        event(
+            "content_block_delta",
+            &format!(
+                r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"{}"}}}}"#,
+                WORDS[i % WORDS.len()]
+            ),
+        );
+    }
+    event(
+        "content_block_stop",
+        r#"{"type":"content_block_stop","index":0}"#,
+    );
+    event(
+        "message_delta",
+        &format!(
+            r#"{{"type":"message_delta","delta":{{"stop_reason":"end_turn","stop_sequence":null}},"usage":{{"output_tokens":{tokens}}}}}"#
+        ),
+    );
+    event("message_stop", r#"{"type":"message_stop"}"#);
     body.into_bytes()
 }
 
@@ -51,11 +96,22 @@ fn reads_per_event(body: &[u8]) -> Vec<Bytes> {
         .collect()
 }
 
-fn decode(pieces: &[Bytes]) -> usize {
-    let owned: Vec<Bytes> = pieces.to_vec(); // the decoder takes a 'static stream
-    let body = futures::stream::iter(owned.into_iter().map(Ok::<_, std::io::Error>));
-    let upstream: Arc<str> = Arc::from("vLLM at http://bench/v1");
-    futures::executor::block_on(decode_sse(body, upstream).fold(0, |n, e| async move {
+/// The decoders measured, by name.
+type Decoder = fn(Vec<Bytes>) -> EventStream;
+
+fn vllm(pieces: Vec<Bytes>) -> EventStream {
+    let body = futures::stream::iter(pieces.into_iter().map(Ok::<_, std::io::Error>));
+    decode_sse(body, Arc::from("vLLM at http://bench/v1"))
+}
+
+fn anthropic(pieces: Vec<Bytes>) -> EventStream {
+    let body = futures::stream::iter(pieces.into_iter().map(Ok::<_, std::io::Error>));
+    decode_messages_sse(body, Arc::from("Anthropic at http://bench"), 1 << 20)
+}
+
+fn decode(decoder: Decoder, pieces: &[Bytes]) -> usize {
+    // The decoder takes a 'static stream: the pieces are copied (reference-counted) per run.
+    futures::executor::block_on(decoder(pieces.to_vec()).fold(0, |n, e| async move {
         match e {
             Ok(StreamEvent::Delta(t)) => n + t.len(),
             Ok(_) => n,
@@ -65,19 +121,29 @@ fn decode(pieces: &[Bytes]) -> usize {
 }
 
 fn bench(c: &mut Criterion) {
-    let body = chat_stream(2_000);
-    let mut group = c.benchmark_group("sse_decode");
-    group.throughput(Throughput::Bytes(body.len() as u64));
-    group.sample_size(50);
-    for (name, pieces) in [
-        ("one_read_per_event", reads_per_event(&body)),
-        ("reads_of_16KiB", reads(&body, 16 * 1024)),
-        ("reads_of_1460B", reads(&body, 1460)),
-    ] {
-        assert!(decode(&pieces) > 0);
-        group.bench_function(name, |b| b.iter(|| black_box(decode(black_box(&pieces)))));
+    let streams: [(&str, Decoder, Vec<u8>); 2] = [
+        ("sse_decode", vllm, chat_stream(2_000)),
+        ("anthropic_decode", anthropic, messages_stream(2_000)),
+    ];
+    // Both streams carry the same text: the figures compare per token as well as per byte.
+    let text = decode(vllm, &reads(&streams[0].2, 1460));
+    assert_eq!(decode(anthropic, &reads(&streams[1].2, 1460)), text);
+    for (group_name, decoder, body) in &streams {
+        let mut group = c.benchmark_group(*group_name);
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.sample_size(50);
+        for (name, pieces) in [
+            ("one_read_per_event", reads_per_event(body)),
+            ("reads_of_16KiB", reads(body, 16 * 1024)),
+            ("reads_of_1460B", reads(body, 1460)),
+        ] {
+            assert_eq!(decode(*decoder, &pieces), text);
+            group.bench_function(name, |b| {
+                b.iter(|| black_box(decode(*decoder, black_box(&pieces))));
+            });
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 criterion_group!(benches, bench);
