@@ -18,6 +18,7 @@
 //! - [`limits`]: the length limit of every string field of a request body, in one table.
 //! - [`reasoning`]: `<think>…</think>` blocks removed from answers, as a stream adapter and a
 //!   [`LanguageModel`] decorator.
+//! - [`WholeAnswer`]: streamed calls made as whole calls (for servers that cannot stream).
 //!
 //! ```
 //! use duo_core::{ModelEndpoint, ModelFamily, ModelIdentifier, ProviderKind};
@@ -40,6 +41,7 @@ mod provider;
 pub mod reasoning;
 mod secret;
 mod stream;
+mod whole_answer;
 
 pub use endpoint::ModelEndpoint;
 pub use error::{Error, Fault, TimeoutPhase};
@@ -50,6 +52,7 @@ pub use prompt::{GenerationParams, Message, ModelRequest, Prompt, Role};
 pub use provider::{EndpointSource, ModelIdentifier, ProviderKind};
 pub use secret::{REDACTED, Secret};
 pub use stream::{EventStream, FinishReason, Generation, StreamAborted, StreamEvent, Usage};
+pub use whole_answer::WholeAnswer;
 
 /// Re-exported so implementors of [`LanguageModel`] use the same macro version.
 pub use async_trait::async_trait;

@@ -99,6 +99,9 @@ pub struct CustomModelsConfig {
     /// Endpoint origins (scheme, host and port, compared exactly) requests may name even when
     /// `enabled` is false; paths are ignored, user info is refused.
     pub allowed_endpoints: Vec<String>,
+    /// Ask models for whole answers only, and hand each on as a stream of one piece
+    /// (`AIGW_CUSTOM_MODELS__DISABLE_STREAMING`), on every GitLab route.
+    pub disable_streaming: bool,
 }
 
 /// `[prompts]`: where operator prompt definitions live.

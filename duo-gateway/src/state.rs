@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use duo_core::reasoning::StripReasoning;
-use duo_core::{Feature, LanguageModel, ModelEndpoint, ModelFamily};
+use duo_core::{Feature, LanguageModel, ModelEndpoint, ModelFamily, WholeAnswer};
 use duo_logging::{LlmLogger, Logged, Metrics, RequestLogHandle, RequestLogSettings};
 use duo_prompts::{PromptDefinition, PromptRegistry, ResolveError};
 use duo_providers::Registry;
@@ -215,6 +215,11 @@ impl AppState {
             .model(endpoint)
             .await
             .map_err(ApiError::model)?;
+        let model: Arc<dyn LanguageModel> = if self.0.config.custom_models.disable_streaming {
+            Arc::new(WholeAnswer(model))
+        } else {
+            model
+        };
         Ok(StripReasoning::when(
             endpoint.family().strips_reasoning(),
             model,

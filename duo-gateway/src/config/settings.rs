@@ -203,6 +203,12 @@ pub(crate) const GROUPS: &[Group] = &[
                 "[]",
                 "origins served with enabled=false",
             ),
+            s(
+                "custom_models.disable_streaming",
+                "false",
+                "ask models for whole answers only",
+            )
+            .more("ask models for whole answers only and stream each to the client as one piece, on every GitLab route (model servers or proxies that cannot stream)"),
         ],
     },
     Group {
