@@ -138,19 +138,12 @@ impl Default for OpenAiSettings {
     }
 }
 
+#[cfg(feature = "openai")]
 impl OpenAiSettings {
     /// The operator's OpenAI key: `api_key`, else a non-empty `OPENAI_API_KEY`.
     #[must_use]
     pub fn operator_key(&self) -> Option<duo_core::Secret> {
-        self.api_key
-            .clone()
-            .filter(|k| !k.is_empty())
-            .or_else(|| {
-                std::env::var(OPENAI_API_KEY_ENV)
-                    .ok()
-                    .map(duo_core::Secret::new)
-            })
-            .filter(|k| !k.is_empty())
+        crate::endpoint_url::operator_key(self.api_key.as_ref(), OPENAI_API_KEY_ENV)
     }
 
     /// Checks the operator's base URL.
@@ -158,18 +151,9 @@ impl OpenAiSettings {
     /// # Errors
     /// [`duo_core::Error::Config`] naming `openai.base_url` when it is not an http(s) URL.
     pub fn validate(&self) -> Result<(), duo_core::Error> {
-        match url::Url::parse(self.base_url.trim()) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && !url.cannot_be_a_base() => {
-                Ok(())
-            }
-            Ok(url) => Err(duo_core::Error::Config(format!(
-                "openai.base_url: must be an http:// or https:// URL, not {}:",
-                url.scheme()
-            ))),
-            Err(e) => Err(duo_core::Error::Config(format!(
-                "openai.base_url: not a valid URL: {e}"
-            ))),
-        }
+        crate::endpoint_url::parse_base_url(Some(self.base_url.trim()), "OpenAI")
+            .map(|_| ())
+            .map_err(|e| duo_core::Error::Config(format!("openai.base_url: {e}")))
     }
 }
 

@@ -44,6 +44,17 @@ pub(crate) fn route<'a>(
     }
 }
 
+/// The operator's key: `configured` when set and non-empty, else the non-empty value of the
+/// environment variable `env` (as GitLab's gateway reads `ANTHROPIC_API_KEY`, `OPENAI_API_KEY`).
+#[cfg(any(feature = "anthropic", feature = "openai"))]
+pub(crate) fn operator_key(configured: Option<&Secret>, env: &str) -> Option<Secret> {
+    configured
+        .filter(|k| !k.is_empty())
+        .cloned()
+        .or_else(|| std::env::var(env).ok().map(Secret::new))
+        .filter(|k| !k.is_empty())
+}
+
 /// Parses a base URL given in a model endpoint; only `http` and `https` are accepted.
 pub(crate) fn parse_base_url(base: Option<&str>, what: &str) -> Result<Url, Error> {
     let base = base.ok_or_else(|| {

@@ -171,6 +171,7 @@ impl Registry {
         config.bedrock.validate()?;
         #[cfg(feature = "anthropic")]
         config.anthropic.validate()?;
+        #[cfg(feature = "openai")]
         config.openai.validate()?;
         let registry = Self::new(config);
         if let Err(e) = &registry.http {

@@ -49,11 +49,7 @@ impl AnthropicSettings {
     /// The operator's key: `api_key`, else a non-empty `ANTHROPIC_API_KEY`.
     #[must_use]
     pub fn operator_key(&self) -> Option<Secret> {
-        self.api_key
-            .clone()
-            .filter(|k| !k.is_empty())
-            .or_else(|| std::env::var(API_KEY_ENV).ok().map(Secret::new))
-            .filter(|k| !k.is_empty())
+        crate::endpoint_url::operator_key(self.api_key.as_ref(), API_KEY_ENV)
     }
 
     /// Checks what start-up would otherwise find on the first request.
