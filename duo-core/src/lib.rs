@@ -13,6 +13,8 @@
 //! - [`Secret`]: API keys and tokens that never print.
 //! - [`Prompt`], [`Message`], [`GenerationParams`], [`ModelRequest`]: what the model is asked.
 //! - [`StreamEvent`], [`Generation`], [`Usage`], [`FinishReason`]: what it answers.
+//! - [`Tool`], [`ToolChoice`], [`ToolCall`], [`ToolCallDelta`]: native tool calling, in
+//!   requests, streams and answers.
 //! - [`Error`]: one error enum that says whose fault it is ([`Fault`]) and whether a retry may help.
 //! - [`LanguageModel`]: the object-safe async trait every provider implements.
 //! - [`limits`]: the length limit of every string field of a request body, in one table.
@@ -41,6 +43,7 @@ mod provider;
 pub mod reasoning;
 mod secret;
 mod stream;
+mod tool;
 mod whole_answer;
 
 pub use endpoint::ModelEndpoint;
@@ -52,6 +55,7 @@ pub use prompt::{GenerationParams, Message, ModelRequest, Prompt, Role};
 pub use provider::{EndpointSource, ModelIdentifier, ProviderKind};
 pub use secret::{REDACTED, Secret};
 pub use stream::{EventStream, FinishReason, Generation, StreamAborted, StreamEvent, Usage};
+pub use tool::{CallOrdinals, Tool, ToolCall, ToolCallDelta, ToolCalls, ToolChoice};
 pub use whole_answer::WholeAnswer;
 
 /// Re-exported so implementors of [`LanguageModel`] use the same macro version.

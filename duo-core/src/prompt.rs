@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::{Tool, ToolCall, ToolChoice};
+
 /// Who speaks a chat [`Message`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -14,16 +16,20 @@ pub enum Role {
     User,
     /// The model's turn (or a prefill of it).
     Assistant,
+    /// The result of a tool call, answering the model's call named by
+    /// [`Message::tool_call_id`].
+    Tool,
 }
 
 impl Role {
-    /// The lower-case name used on every wire (`system`, `user`, `assistant`).
+    /// The lower-case name used on every wire (`system`, `user`, `assistant`, `tool`).
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::System => "system",
             Self::User => "user",
             Self::Assistant => "assistant",
+            Self::Tool => "tool",
         }
     }
 }
@@ -33,8 +39,14 @@ impl Role {
 pub struct Message {
     /// Who speaks.
     pub role: Role,
-    /// What is said.
+    /// What is said (for a [`Role::Tool`] message, the tool's result).
     pub content: String,
+    /// The tool calls an assistant message made (none for other roles).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// Which call a [`Role::Tool`] message answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
 }
 
 impl Message {
@@ -43,6 +55,24 @@ impl Message {
         Self {
             role,
             content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+
+    /// An assistant message that made `calls` (its text may be empty).
+    pub fn assistant_tool_calls(content: impl Into<String>, calls: Vec<ToolCall>) -> Self {
+        Self {
+            tool_calls: calls,
+            ..Self::new(Role::Assistant, content)
+        }
+    }
+
+    /// The result of the call `call_id`.
+    pub fn tool_result(call_id: impl Into<String>, content: impl Into<String>) -> Self {
+        Self {
+            tool_call_id: Some(call_id.into()),
+            ..Self::new(Role::Tool, content)
         }
     }
 
@@ -81,7 +111,8 @@ pub enum Prompt {
 }
 
 impl Prompt {
-    /// The prompt's size in characters (Unicode scalar values), summed over its parts.
+    /// The prompt's size in characters (Unicode scalar values), summed over its parts (tool
+    /// calls' names and arguments included).
     #[must_use]
     pub fn char_len(&self) -> usize {
         match self {
@@ -89,7 +120,16 @@ impl Prompt {
             Self::FillInTheMiddle { prefix, suffix } => {
                 prefix.chars().count() + suffix.chars().count()
             }
-            Self::Chat(messages) => messages.iter().map(|m| m.content.chars().count()).sum(),
+            Self::Chat(messages) => messages
+                .iter()
+                .map(|m| {
+                    m.content.chars().count()
+                        + m.tool_calls
+                            .iter()
+                            .map(|c| c.name.chars().count() + c.arguments.chars().count())
+                            .sum::<usize>()
+                })
+                .sum(),
         }
     }
 
@@ -126,23 +166,44 @@ impl GenerationParams {
     }
 }
 
-/// One call to a model: the prompt and its parameters.
+/// One call to a model: the prompt, its parameters and the tools it may call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelRequest {
     /// What to ask.
     pub prompt: Prompt,
     /// How to sample.
     pub params: GenerationParams,
+    /// The tools the model may call (none: a plain answer).
+    pub tools: Vec<Tool>,
+    /// Whether and which tool it must call; ignored without tools.
+    pub tool_choice: ToolChoice,
 }
 
 impl ModelRequest {
-    /// A request with default parameters.
+    /// A request with default parameters and no tools.
     #[must_use]
     pub fn new(prompt: Prompt) -> Self {
         Self {
             prompt,
             params: GenerationParams::default(),
+            tools: Vec::new(),
+            tool_choice: ToolChoice::Auto,
         }
+    }
+
+    /// Gives the model `tools` to call, as `choice` says.
+    #[must_use]
+    pub fn with_tools(mut self, tools: Vec<Tool>, choice: ToolChoice) -> Self {
+        self.tools = tools;
+        self.tool_choice = choice;
+        self
+    }
+
+    /// Whether the model is to be offered tools: some are given and the choice is not
+    /// [`ToolChoice::None`].
+    #[must_use]
+    pub fn offers_tools(&self) -> bool {
+        !self.tools.is_empty() && self.tool_choice != ToolChoice::None
     }
 
     /// Replaces the parameters.
@@ -166,8 +227,16 @@ mod tests {
         );
         let back: Message = serde_json::from_str(r#"{"role":"system","content":"x"}"#).unwrap();
         assert_eq!(back, Message::system("x"));
-        assert!(serde_json::from_str::<Message>(r#"{"role":"tool","content":"x"}"#).is_err());
+        assert!(serde_json::from_str::<Message>(r#"{"role":"robot","content":"x"}"#).is_err());
         assert_eq!(Role::User.as_str(), "user");
+        let result = Message::tool_result("call_1", "42");
+        assert_eq!(
+            serde_json::to_string(&result).unwrap(),
+            r#"{"role":"tool","content":"42","tool_call_id":"call_1"}"#
+        );
+        let call = Message::assistant_tool_calls("", vec![ToolCall::new("c", "t", "{}")]);
+        let json = serde_json::to_string(&call).unwrap();
+        assert_eq!(serde_json::from_str::<Message>(&json).unwrap(), call);
     }
 
     #[test]

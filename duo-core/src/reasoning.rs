@@ -116,6 +116,7 @@ pub fn strip_reasoning(events: EventStream) -> EventStream {
                         vec![Ok(StreamEvent::Delta(visible))]
                     }
                 }
+                Ok(call @ StreamEvent::ToolCall(_)) => vec![Ok(call)],
                 Ok(finish @ StreamEvent::Finish { .. }) => {
                     let tail = filter.finish();
                     let mut out = Vec::with_capacity(2);

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use futures::{Stream, StreamExt};
 use serde::Serialize;
 
-use crate::Error;
+use crate::{Error, ToolCall, ToolCallDelta, ToolCalls};
 
 /// A stream of model events, as every provider returns it.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, Error>> + Send>>;
@@ -76,6 +76,8 @@ impl Usage {
 pub enum StreamEvent {
     /// The next piece of the answer's text.
     Delta(String),
+    /// A piece of a tool call (its start, or more of its arguments).
+    ToolCall(ToolCallDelta),
     /// The answer is complete: always the last event of a successful stream.
     Finish {
         /// Why the model stopped.
@@ -90,6 +92,8 @@ pub enum StreamEvent {
 pub struct Generation {
     /// The answer's text.
     pub text: String,
+    /// The tool calls the model made, in order (none without tools).
+    pub tool_calls: Vec<ToolCall>,
     /// Why the model stopped.
     pub finish_reason: FinishReason,
     /// Token counts, when the upstream reported them.
@@ -104,12 +108,15 @@ impl Generation {
     /// [`StreamEvent::Finish`] (a truncated answer is never returned as complete).
     pub async fn collect(mut stream: EventStream, upstream: &str) -> Result<Self, Error> {
         let mut text = String::new();
+        let mut calls = ToolCalls::default();
         while let Some(event) = stream.next().await {
             match event? {
                 StreamEvent::Delta(delta) => text.push_str(&delta),
+                StreamEvent::ToolCall(delta) => calls.push(delta),
                 StreamEvent::Finish { reason, usage } => {
                     return Ok(Self {
                         text,
+                        tool_calls: calls.finish(),
                         finish_reason: reason,
                         usage,
                     });
@@ -172,6 +179,34 @@ mod tests {
         assert_eq!(g.text, "def add");
         assert_eq!(g.finish_reason, FinishReason::Length);
         assert_eq!(g.usage.map(|u| u.total_tokens()), Some(10));
+    }
+
+    #[test]
+    fn collect_joins_tool_call_pieces_beside_the_text() {
+        let s = boxed(vec![
+            Ok(StreamEvent::Delta("Let me look.".into())),
+            Ok(StreamEvent::ToolCall(ToolCallDelta::start(
+                0, "c1", "search",
+            ))),
+            Ok(StreamEvent::ToolCall(ToolCallDelta::arguments(
+                0, "{\"q\":",
+            ))),
+            Ok(StreamEvent::ToolCall(ToolCallDelta::arguments(
+                0,
+                "\"rust\"}",
+            ))),
+            Ok(StreamEvent::Finish {
+                reason: FinishReason::ToolCalls,
+                usage: None,
+            }),
+        ]);
+        let g = futures::executor::block_on(Generation::collect(s, "test")).unwrap();
+        assert_eq!(g.text, "Let me look.");
+        assert_eq!(
+            g.tool_calls,
+            vec![ToolCall::new("c1", "search", "{\"q\":\"rust\"}")]
+        );
+        assert_eq!(g.finish_reason, FinishReason::ToolCalls);
     }
 
     #[test]

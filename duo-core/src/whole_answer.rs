@@ -5,11 +5,13 @@
 use async_trait::async_trait;
 use futures::stream;
 
-use crate::{Error, EventStream, Generation, LanguageModel, ModelRequest, StreamEvent};
+use crate::{
+    Error, EventStream, Generation, LanguageModel, ModelRequest, StreamEvent, ToolCallDelta,
+};
 
 /// A model whose streamed calls are made as whole calls: [`generate_stream`] asks the inner
 /// model's [`generate`] and yields the text as one [`StreamEvent::Delta`] (none when empty),
-/// then the [`StreamEvent::Finish`] with its reason and usage. Errors come before the stream, as
+/// each tool call as one whole [`StreamEvent::ToolCall`], then the [`StreamEvent::Finish`] with its reason and usage. Errors come before the stream, as
 /// a whole call's do.
 ///
 /// [`generate_stream`]: LanguageModel::generate_stream
@@ -34,15 +36,22 @@ impl<M: LanguageModel> LanguageModel for WholeAnswer<M> {
     async fn generate_stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
         let Generation {
             text,
+            tool_calls,
             finish_reason,
             usage,
         } = self.0.generate(request).await?;
         let delta = (!text.is_empty()).then_some(Ok(StreamEvent::Delta(text)));
+        let calls = tool_calls
+            .into_iter()
+            .zip(0..)
+            .map(|(call, index)| Ok(StreamEvent::ToolCall(ToolCallDelta::whole(index, call))));
         let finish = Ok(StreamEvent::Finish {
             reason: finish_reason,
             usage,
         });
-        Ok(Box::pin(stream::iter(delta.into_iter().chain([finish]))))
+        Ok(Box::pin(stream::iter(
+            delta.into_iter().chain(calls).chain([finish]),
+        )))
     }
 
     async fn generate(&self, request: &ModelRequest) -> Result<Generation, Error> {
@@ -61,7 +70,7 @@ mod tests {
     use futures::StreamExt;
 
     use super::*;
-    use crate::{FinishReason, Prompt, Usage};
+    use crate::{FinishReason, Prompt, ToolCall, Usage};
 
     /// Answers whole calls with `answer`; counts streamed calls (there must be none).
     struct WholeOnly {
@@ -113,6 +122,7 @@ mod tests {
             text: "return a + b".into(),
             finish_reason: FinishReason::Length,
             usage,
+            ..Generation::default()
         }));
         assert_eq!(streamed, 0);
         assert_eq!(
@@ -122,6 +132,30 @@ mod tests {
                 StreamEvent::Finish {
                     reason: FinishReason::Length,
                     usage
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn tool_calls_are_yielded_whole_after_the_text() {
+        let calls = vec![
+            ToolCall::new("c1", "read_file", "{\"path\":\"a.rs\"}"),
+            ToolCall::new("c2", "list_dir", "{}"),
+        ];
+        let (events, _) = ask(Ok(Generation {
+            tool_calls: calls.clone(),
+            finish_reason: FinishReason::ToolCalls,
+            ..Generation::default()
+        }));
+        assert_eq!(
+            events.unwrap(),
+            [
+                StreamEvent::ToolCall(ToolCallDelta::whole(0, calls[0].clone())),
+                StreamEvent::ToolCall(ToolCallDelta::whole(1, calls[1].clone())),
+                StreamEvent::Finish {
+                    reason: FinishReason::ToolCalls,
+                    usage: None
                 }
             ]
         );

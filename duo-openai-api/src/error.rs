@@ -50,6 +50,12 @@ impl OpenAiError {
         e
     }
 
+    /// The request field at fault, if any.
+    #[must_use]
+    pub fn param(&self) -> Option<&str> {
+        self.param.as_deref()
+    }
+
     /// 400 `invalid_request_error` about the body as a whole (not JSON, not an object, …).
     pub fn invalid_body(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, INVALID_REQUEST, message)

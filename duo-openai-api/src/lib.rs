@@ -46,6 +46,7 @@ mod models;
 mod request;
 mod routes;
 mod sse;
+mod tools;
 mod wire;
 
 #[cfg(fuzzing)]

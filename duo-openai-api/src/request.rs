@@ -76,9 +76,8 @@ fn missing_field(message: &str) -> Option<&str> {
 /// Validates a chat request and maps it to a [`Prompt::Chat`].
 pub(crate) fn chat(r: ChatCompletionRequest) -> Result<Parsed, OpenAiError> {
     only_one(r.n, "n")?;
-    if r.tools.as_ref().is_some_and(|t| !t.is_empty()) {
-        return Err(unsupported("tools", "Tool calling"));
-    }
+    let tools = crate::tools::tools(r.tools.unwrap_or_default())?;
+    let tool_choice = crate::tools::tool_choice(r.tool_choice, &tools)?;
     if r.functions.as_ref().is_some_and(|f| !f.is_empty()) {
         return Err(unsupported("functions", "Function calling"));
     }
@@ -97,24 +96,45 @@ pub(crate) fn chat(r: ChatCompletionRequest) -> Result<Parsed, OpenAiError> {
             "system" | "developer" => Role::System,
             "user" => Role::User,
             "assistant" => Role::Assistant,
-            "tool" | "function" => {
+            "tool" => Role::Tool,
+            "function" => {
                 return Err(OpenAiError::invalid(
                     format!("messages[{i}].role"),
-                    format!(
-                        "Messages with role '{}' are not supported: this gateway does not serve tool calls.",
-                        m.role
-                    ),
+                    "Messages with the legacy role 'function' are not supported: send tool \
+                     results as 'tool' messages with a 'tool_call_id'.",
                 ));
             }
             other => {
                 return Err(OpenAiError::invalid(
                     format!("messages[{i}].role"),
                     format!(
-                        "Invalid value '{}' for 'messages[{i}].role': expected system, developer, user or assistant.",
+                        "Invalid value '{}' for 'messages[{i}].role': expected system, developer, user, assistant or tool.",
                         other.chars().take(50).collect::<String>()
                     ),
                 ));
             }
+        };
+        let tool_calls = match m.tool_calls {
+            Some(calls) if role == Role::Assistant => crate::tools::calls(i, calls)?,
+            Some(calls) if !calls.is_empty() => {
+                return Err(OpenAiError::invalid(
+                    format!("messages[{i}].tool_calls"),
+                    "Only assistant messages carry 'tool_calls'.",
+                ));
+            }
+            _ => Vec::new(),
+        };
+        let tool_call_id = match (role, m.tool_call_id) {
+            (Role::Tool, Some(id)) if !id.is_empty() => Some(id),
+            (Role::Tool, _) => {
+                return Err(OpenAiError::invalid(
+                    format!("messages[{i}].tool_call_id"),
+                    format!(
+                        "Missing required parameter: 'messages[{i}].tool_call_id' (a tool message answers a call)."
+                    ),
+                ));
+            }
+            _ => None,
         };
         let content = match m.content {
             Some(MessageContent::Text(text)) => text,
@@ -155,7 +175,11 @@ pub(crate) fn chat(r: ChatCompletionRequest) -> Result<Parsed, OpenAiError> {
                 ));
             }
         };
-        messages.push(Message::new(role, content));
+        messages.push(Message {
+            tool_calls,
+            tool_call_id,
+            ..Message::new(role, content)
+        });
     }
     let max_tokens = match (r.max_completion_tokens, r.max_tokens) {
         (Some(n), _) => Some((n, "max_completion_tokens")),
@@ -167,7 +191,9 @@ pub(crate) fn chat(r: ChatCompletionRequest) -> Result<Parsed, OpenAiError> {
     let (stream, include_usage) = streaming(r.stream, r.stream_options)?;
     Ok(Parsed {
         model: r.model,
-        request: ModelRequest::new(Prompt::Chat(messages)).with_params(params),
+        request: ModelRequest::new(Prompt::Chat(messages))
+            .with_params(params)
+            .with_tools(tools, tool_choice),
         stream,
         include_usage,
     })
@@ -367,6 +393,41 @@ mod tests {
     }
 
     #[test]
+    fn a_tool_conversation_maps_to_tools_calls_and_results() {
+        let p = chat_json(&json!({
+            "model": "m",
+            "messages": [
+                {"role": "user", "content": "Weather in Oslo?"},
+                {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1",
+                 "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Oslo\"}"}}]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "12 °C"}
+            ],
+            "tools": [{"type": "function", "function": {"name": "get_weather",
+                       "parameters": {"type": "object"}}}],
+            "tool_choice": "auto",
+            "parallel_tool_calls": false
+        }))
+        .unwrap();
+        assert_eq!(
+            p.request.prompt,
+            Prompt::Chat(vec![
+                Message::user("Weather in Oslo?"),
+                Message::assistant_tool_calls(
+                    "",
+                    vec![duo_core::ToolCall::new(
+                        "call_1",
+                        "get_weather",
+                        "{\"city\":\"Oslo\"}"
+                    )]
+                ),
+                Message::tool_result("call_1", "12 °C"),
+            ])
+        );
+        assert_eq!(p.request.tools.len(), 1);
+        assert_eq!(p.request.tool_choice, duo_core::ToolChoice::Auto);
+    }
+
+    #[test]
     fn completions_map_prompt_suffix_and_stop_lists() {
         let p =
             completion_json(&json!({"model": "m", "prompt": ["def f("], "stop": ["\n\n", "#"]}))
@@ -407,7 +468,25 @@ mod tests {
             ),
             (
                 json!({"model": "m", "messages": [{"role": "tool", "content": "x"}]}),
+                "messages[0].tool_call_id",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "function", "content": "x", "name": "f"}]}),
                 "messages[0].role",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": "x",
+                       "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f"}}]}]}),
+                "messages[0].tool_calls",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "assistant", "content": null,
+                       "tool_calls": [{"id": "", "type": "function", "function": {"name": "f"}}]}]}),
+                "messages[0].tool_calls[0].id",
+            ),
+            (
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "tool_choice": "required"}),
+                "tool_choice",
             ),
             (
                 json!({"model": "m", "messages": [{"role": "user", "content": 5}]}),
@@ -439,7 +518,7 @@ mod tests {
             ),
             (
                 json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [{}]}),
-                "tools",
+                "tools[0].type",
             ),
             (
                 json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "stop": ["a", ""]}),

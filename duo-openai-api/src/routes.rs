@@ -175,7 +175,13 @@ async fn call(
                 index: 0,
                 message: AssistantMessage {
                     role: "assistant",
-                    content: &generation.text,
+                    content: (!generation.text.is_empty() || generation.tool_calls.is_empty())
+                        .then_some(generation.text.as_str()),
+                    tool_calls: generation
+                        .tool_calls
+                        .iter()
+                        .map(crate::tools::call_out)
+                        .collect(),
                 },
                 logprobs: None,
                 finish_reason,

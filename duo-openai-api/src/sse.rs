@@ -1,8 +1,9 @@
 //! Streaming answers as OpenAI frames them: `data: <chunk JSON>\n\n` events, ending with
 //! `data: [DONE]\n\n`.
 //!
-//! Chat: a first chunk with `delta.role: "assistant"`, one chunk per text delta, a chunk with an
-//! empty delta and the `finish_reason`, then (with `stream_options.include_usage`) a chunk with
+//! Chat: a first chunk with `delta.role: "assistant"`, one chunk per text delta and per piece of
+//! a tool call (`delta.tool_calls: [{index, id, type, function: {name, arguments}}]`, the id,
+//! type and name on a call's first piece), a chunk with an empty delta and the `finish_reason`, then (with `stream_options.include_usage`) a chunk with
 //! empty `choices` and the `usage` — every other chunk then carries `"usage": null`. Text
 //! completions: the same without the role chunk, `text` instead of `delta`.
 //!
@@ -17,7 +18,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
-use duo_core::{Error, EventStream, FinishReason, StreamEvent, Usage};
+use duo_core::{Error, EventStream, FinishReason, StreamEvent, ToolCallDelta, Usage};
 use futures::{Stream, StreamExt};
 use serde::Serialize;
 
@@ -62,6 +63,18 @@ impl Framer {
             Delta {
                 role: Some("assistant"),
                 content: Some(""),
+                tool_calls: Vec::new(),
+            },
+            None,
+        )
+    }
+
+    /// A chat chunk carrying a piece of a tool call.
+    pub(crate) fn tool_call(&self, delta: &ToolCallDelta) -> Bytes {
+        self.chat(
+            Delta {
+                tool_calls: vec![crate::tools::delta_out(delta)],
+                ..Delta::default()
             },
             None,
         )
@@ -72,8 +85,8 @@ impl Framer {
         match self.kind {
             Kind::Chat => self.chat(
                 Delta {
-                    role: None,
                     content: Some(text),
+                    ..Delta::default()
                 },
                 None,
             ),
@@ -244,6 +257,11 @@ impl Stream for SseBody {
             match (event, this.finish.is_some()) {
                 (Some(Ok(StreamEvent::Delta(text))), false) if !text.is_empty() => {
                     return Poll::Ready(Some(Ok(this.framer.delta(&text))));
+                }
+                (Some(Ok(StreamEvent::ToolCall(call))), false)
+                    if this.framer.kind == Kind::Chat =>
+                {
+                    return Poll::Ready(Some(Ok(this.framer.tool_call(&call))));
                 }
                 (Some(Ok(StreamEvent::Finish { reason, usage })), false) => {
                     this.finish = Some((reason, usage));

@@ -5,7 +5,8 @@
 //! Requests are owned (deserialized once); responses borrow, so the stream path serializes each
 //! chunk straight from the model's text without copying it into a struct first. Fields this
 //! gateway does not act on are ignored, except those whose silent loss would change the answer
-//! (`n`, `tools`, `logprobs`, `echo`, …), which the gateway refuses with a 400 naming the field.
+//! (`n`, `functions`, `logprobs`, `echo`, …), which the gateway refuses with a 400 naming the
+//! field.
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -35,9 +36,11 @@ pub struct ChatCompletionRequest {
     pub stream_options: Option<StreamOptions>,
     /// How many choices (only 1 is served).
     pub n: Option<u32>,
-    /// Tool definitions (not served).
-    pub tools: Option<Vec<IgnoredAny>>,
-    /// Legacy function definitions (not served).
+    /// The tools the model may call.
+    pub tools: Option<Vec<ToolDefinition>>,
+    /// `auto`, `none`, `required` (or `any`), or `{"type": "function", "function": {"name"}}`.
+    pub tool_choice: Option<serde_json::Value>,
+    /// Legacy function definitions (not served: use `tools`).
     pub functions: Option<Vec<IgnoredAny>>,
     /// Token log-probabilities (not served).
     pub logprobs: Option<bool>,
@@ -46,10 +49,57 @@ pub struct ChatCompletionRequest {
 /// One message of a chat request.
 #[derive(Debug, Deserialize)]
 pub struct ChatMessage {
-    /// `system`, `developer`, `user` or `assistant`.
+    /// `system`, `developer`, `user`, `assistant` or `tool`.
     pub role: String,
     /// The text, or content parts; `null` for an assistant turn that only called tools.
     pub content: Option<MessageContent>,
+    /// The calls an assistant turn made.
+    pub tool_calls: Option<Vec<ToolCallIn>>,
+    /// Which call a `tool` message answers.
+    pub tool_call_id: Option<String>,
+}
+
+/// `{"type": "function", "function": {"name", "description", "parameters", "strict"}}`.
+#[derive(Debug, Deserialize)]
+pub struct ToolDefinition {
+    /// `function` (the only kind served).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The function.
+    pub function: FunctionDefinition,
+}
+
+/// A tool's function.
+#[derive(Debug, Deserialize)]
+pub struct FunctionDefinition {
+    /// `[a-zA-Z0-9_-]{1,64}`.
+    pub name: String,
+    /// What it does.
+    pub description: Option<String>,
+    /// A JSON Schema object of its arguments.
+    pub parameters: Option<serde_json::Value>,
+}
+
+/// A call in an assistant message of a request.
+#[derive(Debug, Deserialize)]
+pub struct ToolCallIn {
+    /// The call's id.
+    pub id: String,
+    /// `function`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// The function called.
+    pub function: CalledFunction,
+}
+
+/// The function a call names, with its arguments as JSON text.
+#[derive(Debug, Deserialize)]
+pub struct CalledFunction {
+    /// The tool's name.
+    pub name: String,
+    /// The arguments, JSON text.
+    #[serde(default)]
+    pub arguments: String,
 }
 
 /// A message's content: a string or a list of parts.
@@ -187,8 +237,38 @@ pub struct ChatChoice<'a> {
 pub struct AssistantMessage<'a> {
     /// `assistant`.
     pub role: &'static str,
-    /// The answer's text.
-    pub content: &'a str,
+    /// The answer's text; `null` when the model only called tools.
+    pub content: Option<&'a str>,
+    /// The calls the model made.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub tool_calls: Vec<ToolCallOut<'a>>,
+}
+
+/// A call of an answer, or a piece of one in a stream (`index` only in a stream; `id`, `type`
+/// and `name` only on a call's first piece).
+#[derive(Debug, Serialize)]
+pub struct ToolCallOut<'a> {
+    /// Which call of the answer (streams only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    /// The call's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'a str>,
+    /// `function`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// The function and (more of) its arguments.
+    pub function: FunctionOut<'a>,
+}
+
+/// The function of a [`ToolCallOut`].
+#[derive(Debug, Serialize)]
+pub struct FunctionOut<'a> {
+    /// The tool's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
+    /// The arguments (JSON text), or the next piece of them.
+    pub arguments: &'a str,
 }
 
 /// A `chat.completion.chunk` object (one SSE event).
@@ -231,6 +311,9 @@ pub struct Delta<'a> {
     /// A piece of the answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<&'a str>,
+    /// A piece of a tool call.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub tool_calls: Vec<ToolCallOut<'a>>,
 }
 
 /// A `text_completion` object (the whole answer, or one SSE event of a stream).
@@ -319,6 +402,7 @@ mod tests {
             delta: Delta {
                 role: Some("assistant"),
                 content: Some(""),
+                tool_calls: Vec::new(),
             },
             logprobs: None,
             finish_reason: None,

@@ -10,6 +10,7 @@
 //! limit [`Error::ResponseTooLarge`]; after the finish, the rest of the body is read (briefly,
 //! in the background if need be) so the connection can go back to the pool.
 
+use std::collections::VecDeque;
 use std::error::Error as StdError;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -34,6 +35,9 @@ pub(crate) enum Step {
     Nothing,
     /// The next event of the answer.
     Event(StreamEvent),
+    /// Several events from one SSE event (text and tool-call pieces of one chunk), in order;
+    /// none is the same as [`Step::Nothing`].
+    Events(Vec<StreamEvent>),
     /// The answer is complete: [`SseProtocol::finish`] is yielded next.
     Done,
 }
@@ -109,6 +113,7 @@ where
         upstream,
         draining: false,
         seen_event: false,
+        queued: VecDeque::new(),
     })
 }
 
@@ -123,6 +128,8 @@ pub(crate) struct Decoder<P, E: Send + 'static> {
     draining: bool,
     /// Whether any SSE event arrived (an empty 200 stream is a protocol error, not retried).
     seen_event: bool,
+    /// Events of a [`Step::Events`] not yielded yet.
+    queued: VecDeque<StreamEvent>,
 }
 
 impl<P, E: StdError + Send + Sync + 'static> Decoder<P, E> {
@@ -157,6 +164,9 @@ impl<P: SseProtocol, E: StdError + Send + Sync + 'static> Stream for Decoder<P, 
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        if let Some(event) = this.queued.pop_front() {
+            return Poll::Ready(Some(Ok(event)));
+        }
         let Some(events) = this.events.as_mut() else {
             return Poll::Ready(None);
         };
@@ -180,6 +190,13 @@ impl<P: SseProtocol, E: StdError + Send + Sync + 'static> Stream for Decoder<P, 
                 Some(Ok(event)) => match this.protocol.on_event(&event, &this.upstream) {
                     Ok(Step::Nothing) => continue,
                     Ok(Step::Event(event)) => return Poll::Ready(Some(Ok(event))),
+                    Ok(Step::Events(events)) => {
+                        this.queued.extend(events);
+                        match this.queued.pop_front() {
+                            Some(event) => return Poll::Ready(Some(Ok(event))),
+                            None => continue,
+                        }
+                    }
                     Ok(Step::Done) => {
                         // Usually the rest ([DONE], the body's end) came in the same read: read
                         // what is already here, without waiting, so the connection goes back to

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use duo_core::{Error, Message, Prompt, Role};
+use duo_core::{Error, Message, Prompt, Role, ToolCall};
 
 /// Where the cursor is in a fill-in-the-middle prompt sent to a chat-only API.
 pub const FIM_MARKER: &str = "<|fill-here|>";
@@ -30,13 +30,45 @@ pub fn fim_user_turn(prefix: &str, suffix: &str) -> String {
     turn
 }
 
-/// One turn: a role (user or assistant) and its texts, in order.
+/// One piece of a turn.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Block<'a> {
+    /// Text.
+    Text(Cow<'a, str>),
+    /// A tool call the assistant made.
+    ToolUse(&'a ToolCall),
+    /// A tool's result (in a user turn), answering the call `call_id`.
+    ToolResult {
+        /// The call answered.
+        call_id: &'a str,
+        /// The tool's name, found from the assistant's call of that id (Gemini needs it).
+        name: Option<&'a str>,
+        /// The result.
+        content: &'a str,
+    },
+}
+
+/// One turn: a role (user or assistant) and its blocks, in order.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Turn<'a> {
     /// [`Role::User`] or [`Role::Assistant`].
     pub role: Role,
     /// The messages merged into this turn.
-    pub texts: Vec<Cow<'a, str>>,
+    pub blocks: Vec<Block<'a>>,
+}
+
+impl Turn<'_> {
+    /// The turn's texts, without its tool blocks.
+    #[cfg(test)]
+    pub fn texts(&self) -> Vec<&str> {
+        self.blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Text(t) => Some(t.as_ref()),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// A prompt as turns.
@@ -50,8 +82,9 @@ pub(crate) struct ChatTurns<'a> {
 
 /// `prompt` as turns for `platform` (named in errors). Text is one user turn; a
 /// fill-in-the-middle prompt is [`fim_user_turn`]; in a chat, system messages are lifted out,
-/// consecutive messages of one role merge into one turn (these APIs require alternating roles)
-/// and blank messages are dropped (they refuse blank text).
+/// consecutive messages of one role merge into one turn (these APIs require alternating roles),
+/// tool results are user turns of [`Block::ToolResult`]s and an assistant's tool calls are
+/// [`Block::ToolUse`]s after its text; blank texts are dropped (these APIs refuse blank text).
 ///
 /// # Errors
 /// [`Error::InvalidRequest`] for a chat with no non-blank user or assistant message, one that
@@ -61,7 +94,7 @@ pub(crate) fn chat_turns<'a>(prompt: &'a Prompt, platform: &str) -> Result<ChatT
         system: Vec::new(),
         turns: vec![Turn {
             role: Role::User,
-            texts: vec![text],
+            blocks: vec![Block::Text(text)],
         }],
     };
     match prompt {
@@ -76,24 +109,49 @@ pub(crate) fn chat_turns<'a>(prompt: &'a Prompt, platform: &str) -> Result<ChatT
     }
 }
 
+/// The blocks one message contributes, and the role of the turn they belong to.
+fn blocks<'a>(message: &'a Message, messages: &'a [Message]) -> (Role, Vec<Block<'a>>) {
+    let text = (!message.content.trim().is_empty())
+        .then_some(Block::Text(Cow::Borrowed(message.content.as_str())));
+    match message.role {
+        Role::Tool => {
+            let call_id = message.tool_call_id.as_deref().unwrap_or_default();
+            let name = messages
+                .iter()
+                .flat_map(|m| &m.tool_calls)
+                .find(|c| c.id == call_id)
+                .map(|c| c.name.as_str());
+            let result = Block::ToolResult {
+                call_id,
+                name,
+                content: &message.content,
+            };
+            (Role::User, vec![result])
+        }
+        role => {
+            let calls = message.tool_calls.iter().map(Block::ToolUse);
+            (role, text.into_iter().chain(calls).collect())
+        }
+    }
+}
+
 fn chat<'a>(messages: &'a [Message], platform: &str) -> Result<ChatTurns<'a>, Error> {
     let mut system = Vec::new();
     let mut turns: Vec<Turn<'a>> = Vec::with_capacity(messages.len());
     for message in messages {
-        if message.content.trim().is_empty() {
-            continue;
-        }
         if message.role == Role::System {
-            system.push(message.content.as_str());
+            if !message.content.trim().is_empty() {
+                system.push(message.content.as_str());
+            }
             continue;
         }
-        let text = Cow::Borrowed(message.content.as_str());
+        let (role, blocks) = blocks(message, messages);
+        if blocks.is_empty() {
+            continue;
+        }
         match turns.last_mut() {
-            Some(last) if last.role == message.role => last.texts.push(text),
-            _ => turns.push(Turn {
-                role: message.role,
-                texts: vec![text],
-            }),
+            Some(last) if last.role == role => last.blocks.extend(blocks),
+            _ => turns.push(Turn { role, blocks }),
         }
     }
     match turns.first() {
@@ -126,8 +184,8 @@ mod tests {
         assert_eq!(turns.system, ["be brief", "and kind"]);
         let roles: Vec<Role> = turns.turns.iter().map(|t| t.role).collect();
         assert_eq!(roles, [Role::User, Role::Assistant, Role::User]);
-        assert_eq!(turns.turns[0].texts, ["a", "b"]);
-        assert_eq!(turns.turns[2].texts, ["d"]);
+        assert_eq!(turns.turns[0].texts(), ["a", "b"]);
+        assert_eq!(turns.turns[2].texts(), ["d"]);
     }
 
     #[test]
@@ -159,10 +217,43 @@ mod tests {
         let turns = chat_turns(&fim, "Test").unwrap();
         assert!(turns.system.is_empty());
         assert_eq!(turns.turns.len(), 1);
-        let text = &turns.turns[0].texts[0];
+        let text = turns.turns[0].texts()[0];
         assert!(text.starts_with(FIM_INSTRUCTION));
         assert!(text.contains("def add(a, b):\n    <|fill-here|>\n\nprint(add(1, 2))\n</code>"));
         let plain = Prompt::Text("x".into());
-        assert_eq!(chat_turns(&plain, "Test").unwrap().turns[0].texts, ["x"]);
+        assert_eq!(chat_turns(&plain, "Test").unwrap().turns[0].texts(), ["x"]);
+    }
+
+    #[test]
+    fn tool_calls_and_results_become_blocks_of_alternating_turns() {
+        let call = ToolCall::new("c1", "read_file", "{\"path\":\"a.rs\"}");
+        let prompt = Prompt::Chat(vec![
+            Message::user("read a.rs"),
+            Message::assistant_tool_calls("", vec![call.clone()]),
+            Message::tool_result("c1", "fn main() {}"),
+            Message::tool_result("unknown", ""),
+            Message::user("and now?"),
+        ]);
+        let turns = chat_turns(&prompt, "Test").unwrap().turns;
+        assert_eq!(turns.len(), 3);
+        assert_eq!(turns[1].role, Role::Assistant);
+        assert_eq!(turns[1].blocks, [Block::ToolUse(&call)]);
+        assert_eq!(turns[2].role, Role::User);
+        assert_eq!(
+            turns[2].blocks,
+            [
+                Block::ToolResult {
+                    call_id: "c1",
+                    name: Some("read_file"),
+                    content: "fn main() {}"
+                },
+                Block::ToolResult {
+                    call_id: "unknown",
+                    name: None,
+                    content: ""
+                },
+                Block::Text(Cow::Borrowed("and now?")),
+            ]
+        );
     }
 }

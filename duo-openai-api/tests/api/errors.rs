@@ -88,6 +88,10 @@ async fn bad_bodies_are_400s_naming_the_field() {
         ),
         (
             json!({"model": stand::VLLM, "messages": [{"role": "tool", "content": "x"}]}),
+            "messages[0].tool_call_id",
+        ),
+        (
+            json!({"model": stand::VLLM, "messages": [{"role": "robot", "content": "x"}]}),
             "messages[0].role",
         ),
         (

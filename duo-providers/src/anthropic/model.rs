@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use duo_core::{
     Error, EventStream, Generation, LanguageModel, ModelEndpoint, ModelRequest, ProviderKind, Role,
-    Secret, async_trait,
+    Secret, ToolCall, ToolChoice, async_trait,
 };
 use reqwest::header::{self, HeaderName, HeaderValue};
 use reqwest::{Response, Url};
@@ -12,10 +12,12 @@ use reqwest::{Response, Url};
 use super::error::status_error;
 use super::settings::AnthropicSettings;
 use super::sse::{decode_messages_sse, finish_reason};
-use super::wire::{ErrorBody, MessageResponse, MessagesRequest, TextBlock, WireMessage};
+use super::wire::{
+    ErrorBody, MessageResponse, MessagesRequest, WireBlock, WireMessage, WireTool, WireToolChoice,
+};
 use crate::endpoint_url::{Route, display_url, join, parse_base_url, route, secret_header};
 use crate::http::{ErrorResponse, HttpClient, excerpt};
-use crate::turns::chat_turns;
+use crate::turns::{Block, chat_turns};
 
 /// A model on Anthropic's Messages API (`anthropic/<model>` identifiers).
 ///
@@ -25,7 +27,9 @@ use crate::turns::chat_turns;
 ///   and fill-in-the-middle prompts become one user turn, as for Bedrock. `max_tokens` is always
 ///   sent (the prompt's, else [`AnthropicSettings::default_max_tokens`]), stop sequences as
 ///   `stop_sequences`; `temperature` and `top_p` as set, except that only `temperature` is
-///   sent when both are (newer Claude models refuse the pair).
+///   sent when both are (newer Claude models refuse the pair). Tools go as `tools`
+///   (`input_schema`) with `tool_choice` (`auto`, `none`, `any`, `tool`); an assistant's calls
+///   as `tool_use` blocks and tool results as `tool_result` blocks of a user turn.
 /// - Headers: `x-api-key` (when there is a key) and `anthropic-version`.
 /// - Whose endpoint and key: a [`ModelEndpoint`] with a base URL is served there with its own
 ///   key or none; one without goes to [`AnthropicSettings::base_url`] with the endpoint's key,
@@ -105,11 +109,7 @@ impl AnthropicModel {
                 } else {
                     "user"
                 },
-                content: turn
-                    .texts
-                    .into_iter()
-                    .map(|text| TextBlock { kind: "text", text })
-                    .collect(),
+                content: turn.blocks.into_iter().map(wire_block).collect(),
             })
             .collect();
         let params = &request.params;
@@ -126,6 +126,16 @@ impl AnthropicModel {
                 .collect(),
             temperature: params.temperature,
             top_p: params.top_p.filter(|_| params.temperature.is_none()),
+            tools: request
+                .tools
+                .iter()
+                .map(|tool| WireTool {
+                    name: &tool.name,
+                    description: &tool.description,
+                    input_schema: tool.schema(),
+                })
+                .collect(),
+            tool_choice: (!request.tools.is_empty()).then(|| tool_choice(&request.tool_choice)),
             stream,
         })
     }
@@ -190,6 +200,35 @@ impl AnthropicModel {
     }
 }
 
+/// A turn's block on the wire.
+fn wire_block(block: Block<'_>) -> WireBlock<'_> {
+    match block {
+        Block::Text(text) => WireBlock::Text { text },
+        Block::ToolUse(call) => WireBlock::ToolUse {
+            id: &call.id,
+            name: &call.name,
+            input: call.arguments_value(),
+        },
+        Block::ToolResult {
+            call_id, content, ..
+        } => WireBlock::ToolResult {
+            tool_use_id: call_id,
+            content,
+        },
+    }
+}
+
+/// `tool_choice` (Anthropic's `any` is [`ToolChoice::Required`]).
+fn tool_choice(choice: &ToolChoice) -> WireToolChoice<'_> {
+    let (kind, name) = match choice {
+        ToolChoice::Auto => ("auto", None),
+        ToolChoice::None => ("none", None),
+        ToolChoice::Required => ("any", None),
+        ToolChoice::Named(name) => ("tool", Some(name.as_str())),
+    };
+    WireToolChoice { kind, name }
+}
+
 #[async_trait]
 impl LanguageModel for AnthropicModel {
     fn provider(&self) -> &str {
@@ -231,14 +270,24 @@ impl LanguageModel for AnthropicModel {
                 ),
             })
         })?;
-        let text = answer
-            .content
-            .into_iter()
-            .filter(|block| block.kind == "text")
-            .filter_map(|block| block.text)
-            .collect();
+        let mut text = String::new();
+        let mut tool_calls = Vec::new();
+        for block in answer.content {
+            match block.kind.as_str() {
+                "text" => text.push_str(block.text.as_deref().unwrap_or_default()),
+                "tool_use" => tool_calls.push(ToolCall::new(
+                    block.id.unwrap_or_default(),
+                    block.name.unwrap_or_default(),
+                    block
+                        .input
+                        .map_or_else(|| "{}".to_owned(), |v| v.to_string()),
+                )),
+                _ => {}
+            }
+        }
         Ok(Generation {
             text,
+            tool_calls,
             finish_reason: finish_reason(answer.stop_reason.as_deref()),
             usage: answer.usage.map(|u| duo_core::Usage {
                 input_tokens: u.input_tokens.unwrap_or(0),

@@ -5,7 +5,7 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use duo_core::{Error, EventStream, FinishReason, StreamEvent, Usage};
+use duo_core::{CallOrdinals, Error, EventStream, FinishReason, StreamEvent, ToolCallDelta, Usage};
 use eventsource_stream::Event;
 use futures::Stream;
 
@@ -15,10 +15,11 @@ use crate::http::excerpt;
 use crate::sse::{SseProtocol, Step};
 
 /// Decodes an Anthropic Messages stream into model events: a [`StreamEvent::Delta`] per
-/// non-empty `text_delta`, then one [`StreamEvent::Finish`] at `message_stop` with the stop
+/// non-empty `text_delta`, a [`StreamEvent::ToolCall`] per `tool_use` block start (id and name)
+/// and per `input_json_delta` (more arguments; calls numbered by ordinal), then one [`StreamEvent::Finish`] at `message_stop` with the stop
 /// reason of `message_delta` (`end_turn`, `stop_sequence` → stop, `max_tokens` → length,
 /// `tool_use` → tool calls, `refusal` → content filter) and the usage of `message_start` and
-/// `message_delta`. `ping`, block starts and stops, non-text deltas (tool input, thinking,
+/// `message_delta`. `ping`, other block starts, block stops, other deltas (thinking,
 /// signatures) and event types this version does not know yield nothing. An `error` event is
 /// the error its type stands for (`overloaded_error` as a 529, retryable before the first
 /// token); a body that ends before a stop reason was seen is a truncated answer
@@ -37,6 +38,8 @@ pub(crate) struct MessageEvents {
     input_tokens: Option<u32>,
     output_tokens: Option<u32>,
     stop: Option<FinishReason>,
+    /// Tool calls by the content block they started in.
+    calls: CallOrdinals,
 }
 
 impl MessageEvents {
@@ -84,15 +87,31 @@ impl SseProtocol for MessageEvents {
                 self.count(message.usage);
                 Step::Nothing
             }
-            wire::StreamEvent::ContentBlockStart { content_block } => match content_block.text {
-                Some(text) if content_block.kind == "text" && !text.is_empty() => {
-                    Step::Event(StreamEvent::Delta(text))
-                }
+            wire::StreamEvent::ContentBlockStart {
+                index,
+                content_block,
+            } => match content_block.kind.as_str() {
+                "text" => match content_block.text {
+                    Some(text) if !text.is_empty() => Step::Event(StreamEvent::Delta(text)),
+                    _ => Step::Nothing,
+                },
+                "tool_use" => Step::Event(StreamEvent::ToolCall(ToolCallDelta::start(
+                    self.calls.start(index),
+                    content_block.id.unwrap_or_default(),
+                    content_block.name.unwrap_or_default(),
+                ))),
                 _ => Step::Nothing,
             },
             wire::StreamEvent::ContentBlockDelta {
-                delta: Delta::TextDelta { text },
+                delta: Delta::Text { text },
+                ..
             } if !text.is_empty() => Step::Event(StreamEvent::Delta(text)),
+            wire::StreamEvent::ContentBlockDelta {
+                index,
+                delta: Delta::InputJson { partial_json },
+            } if !partial_json.is_empty() => Step::Event(StreamEvent::ToolCall(
+                ToolCallDelta::arguments(self.calls.start(index), partial_json),
+            )),
             wire::StreamEvent::MessageDelta { delta, usage } => {
                 self.count(usage);
                 self.stop = Some(finish_reason(delta.stop_reason.as_deref()));

@@ -18,8 +18,9 @@ fn event(name: &str, data: &str) -> String {
     format!("event: {name}\ndata: {data}\n\n")
 }
 
-/// A complete stream as Anthropic sends it: text in two deltas, a thinking delta and a tool
-/// input delta that are not text, a ping, and usage split over message_start and message_delta.
+/// A complete stream as Anthropic sends it: text in two deltas, a thinking delta that is not
+/// text, a tool_use block whose input arrives in pieces, a ping, and usage split over
+/// message_start and message_delta.
 fn complete(stop_reason: &str) -> String {
     [
         event(
@@ -45,9 +46,22 @@ fn complete(stop_reason: &str) -> String {
         ),
         event("content_block_stop", r#"{"type":"content_block_stop","index":0}"#),
         event(
+            "content_block_start",
+            r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{}}}"#,
+        ),
+        event(
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":""}}"#,
+        ),
+        event(
             "content_block_delta",
             r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\":"}}"#,
         ),
+        event(
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"1}"}}"#,
+        ),
+        event("content_block_stop", r#"{"type":"content_block_stop","index":1}"#),
         event("brand_new_event", r#"{"type":"brand_new_event","x":1}"#),
         event(
             "message_delta",
@@ -84,7 +98,22 @@ fn a_complete_stream_is_its_text_then_one_finish_with_usage() {
             }),
         }))
     );
-    assert_eq!(events.len(), 3, "{events:?}");
+    let calls: Vec<&duo_core::ToolCallDelta> = events
+        .iter()
+        .filter_map(|e| match e {
+            Ok(StreamEvent::ToolCall(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            &duo_core::ToolCallDelta::start(0, "toolu_1", "get_weather"),
+            &duo_core::ToolCallDelta::arguments(0, "{\"a\":"),
+            &duo_core::ToolCallDelta::arguments(0, "1}"),
+        ]
+    );
+    assert_eq!(events.len(), 6, "{events:?}");
 }
 
 #[test]

@@ -20,22 +20,55 @@ pub(crate) struct MessagesRequest<'a> {
     pub temperature: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub top_p: Option<f32>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub tools: Vec<WireTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<WireToolChoice<'a>>,
     pub stream: bool,
 }
 
-/// One turn: `user` or `assistant`, its text blocks.
+/// One turn: `user` or `assistant`, its content blocks.
 #[derive(Debug, Serialize)]
 pub(crate) struct WireMessage<'a> {
     pub role: &'static str,
-    pub content: Vec<TextBlock<'a>>,
+    pub content: Vec<WireBlock<'a>>,
 }
 
-/// `{"type": "text", "text": …}`.
+/// A content block of a request's turn, by `type`.
 #[derive(Debug, Serialize)]
-pub(crate) struct TextBlock<'a> {
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum WireBlock<'a> {
+    /// `{"type": "text", "text": …}`.
+    Text { text: Cow<'a, str> },
+    /// A call the assistant made: `{"type": "tool_use", "id", "name", "input": {…}}`.
+    ToolUse {
+        id: &'a str,
+        name: &'a str,
+        input: serde_json::Value,
+    },
+    /// A tool's result, in a user turn: `{"type": "tool_result", "tool_use_id", "content"}`.
+    ToolResult {
+        tool_use_id: &'a str,
+        content: &'a str,
+    },
+}
+
+/// A tool the model may call: `{"name", "description", "input_schema"}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct WireTool<'a> {
+    pub name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub description: &'a str,
+    pub input_schema: serde_json::Value,
+}
+
+/// `tool_choice`: `{"type": "auto" | "any" | "none"}` or `{"type": "tool", "name"}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct WireToolChoice<'a> {
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub text: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
 }
 
 /// The whole answer of a non-streamed call.
@@ -49,13 +82,22 @@ pub(crate) struct MessageResponse {
     pub usage: Option<WireUsage>,
 }
 
-/// A content block of an answer; only text is read (tool use and thinking are skipped).
+/// A content block of an answer: text and tool use are read (thinking and others skipped).
 #[derive(Debug, Deserialize)]
 pub(crate) struct ContentBlock {
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default)]
     pub text: Option<String>,
+    /// A `tool_use` block's call id.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// A `tool_use` block's tool name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A `tool_use` block's input (an object; `{}` at a stream's block start).
+    #[serde(default)]
+    pub input: Option<serde_json::Value>,
 }
 
 /// Token counts (`message_start` has both; `message_delta` the output so far).
@@ -76,9 +118,13 @@ pub(crate) enum StreamEvent {
         message: StartedMessage,
     },
     ContentBlockStart {
+        #[serde(default)]
+        index: u64,
         content_block: ContentBlock,
     },
     ContentBlockDelta {
+        #[serde(default)]
+        index: u64,
         delta: Delta,
     },
     ContentBlockStop {},
@@ -103,13 +149,19 @@ pub(crate) struct StartedMessage {
     pub usage: Option<WireUsage>,
 }
 
-/// A block's delta: text is read, the other kinds (tool input JSON, thinking, signatures,
-/// citations) are not part of the answer's text.
+/// A block's delta: text and tool input JSON are read; the other kinds (thinking,
+/// signatures, citations) are not part of the answer.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum Delta {
-    TextDelta {
+    #[serde(rename = "text_delta")]
+    Text {
         text: String,
+    },
+    #[serde(rename = "input_json_delta")]
+    InputJson {
+        #[serde(default)]
+        partial_json: String,
     },
     #[serde(other)]
     Other,

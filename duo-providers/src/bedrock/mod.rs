@@ -63,6 +63,7 @@ mod model;
 mod provider;
 mod request;
 mod settings;
+mod tools;
 
 pub use crate::turns::{FIM_INSTRUCTION, FIM_MARKER, fim_user_turn};
 pub use model::BedrockModel;

@@ -5,15 +5,17 @@ use std::time::Duration;
 
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ContentBlockDelta, ConverseOutput, ConverseStreamOutput, TokenUsage,
+    ContentBlock, ContentBlockDelta, ContentBlockStart, ConverseOutput, ConverseStreamOutput,
+    TokenUsage,
 };
 use duo_core::{
-    Error, EventStream, FinishReason, Generation, LanguageModel, ModelRequest, StreamEvent, Usage,
-    async_trait,
+    CallOrdinals, Error, EventStream, FinishReason, Generation, LanguageModel, ModelRequest,
+    StreamEvent, ToolCallDelta, Usage, async_trait,
 };
 
 use super::error::{ErrorContext, map_sdk_error};
 use super::request::converse_input;
+use super::tools::tool_call;
 
 /// The SDK's own connect and read timeouts (the read timeout runs until the response headers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +89,7 @@ impl LanguageModel for BedrockModel {
             .set_system(input.system)
             .set_messages(Some(input.messages))
             .set_inference_config(input.inference)
+            .set_tool_config(input.tools)
             .send()
             .await
             .map_err(|e| map_sdk_error(&e, self.context(false)))?;
@@ -97,17 +100,18 @@ impl LanguageModel for BedrockModel {
             });
         };
         let mut text = String::new();
+        let mut tool_calls = Vec::new();
         for block in message.content {
-            if let ContentBlock::Text(piece) = block {
-                if text.is_empty() {
-                    text = piece;
-                } else {
-                    text.push_str(&piece);
-                }
+            match block {
+                ContentBlock::Text(piece) if text.is_empty() => text = piece,
+                ContentBlock::Text(piece) => text.push_str(&piece),
+                ContentBlock::ToolUse(call) => tool_calls.push(tool_call(&call)),
+                _ => {}
             }
         }
         Ok(Generation {
             text,
+            tool_calls,
             finish_reason: FinishReason::parse(output.stop_reason.as_str()),
             usage: output.usage.as_ref().map(usage),
         })
@@ -122,6 +126,7 @@ impl LanguageModel for BedrockModel {
             .set_system(input.system)
             .set_messages(Some(input.messages))
             .set_inference_config(input.inference)
+            .set_tool_config(input.tools)
             .send()
             .await
             .map_err(|e| map_sdk_error(&e, self.context(false)))?;
@@ -130,6 +135,7 @@ impl LanguageModel for BedrockModel {
             model: self.clone(),
             stop: None,
             usage: None,
+            calls: CallOrdinals::default(),
         };
         Ok(Box::pin(futures::stream::unfold(state, next_event)))
     }
@@ -146,9 +152,13 @@ struct StreamState {
     model: BedrockModel,
     stop: Option<FinishReason>,
     usage: Option<Usage>,
+    /// Tool calls by the content block they started in.
+    calls: CallOrdinals,
 }
 
-/// Translates ConverseStream events: text deltas become [`StreamEvent::Delta`]; `messageStop`
+/// Translates ConverseStream events: text deltas become [`StreamEvent::Delta`]; a `toolUse`
+/// block start becomes a [`StreamEvent::ToolCall`] with its id and name, and its input deltas
+/// more of its arguments (calls numbered 0, 1, … by ordinal, not by block); `messageStop`
 /// gives the finish reason and `metadata` the usage, and [`StreamEvent::Finish`] follows once
 /// both arrived (or at the end of the body, if `metadata` never came). A body that ends before
 /// `messageStop` is a [`Error::BrokenStream`].
@@ -156,13 +166,29 @@ async fn next_event(mut state: StreamState) -> Option<(Result<StreamEvent, Error
     let mut receiver = state.receiver.take()?;
     loop {
         match receiver.recv().await {
-            Ok(Some(ConverseStreamOutput::ContentBlockDelta(event))) => {
-                if let Some(ContentBlockDelta::Text(text)) = event.delta
-                    && !text.is_empty()
-                {
+            Ok(Some(ConverseStreamOutput::ContentBlockStart(event))) => {
+                if let Some(ContentBlockStart::ToolUse(start)) = event.start {
+                    let block = u64::try_from(event.content_block_index).unwrap_or(0);
+                    let index = state.calls.start(block);
+                    let delta = ToolCallDelta::start(index, start.tool_use_id, start.name);
                     state.receiver = Some(receiver);
-                    return Some((Ok(StreamEvent::Delta(text)), state));
+                    return Some((Ok(StreamEvent::ToolCall(delta)), state));
                 }
+            }
+            Ok(Some(ConverseStreamOutput::ContentBlockDelta(event))) => {
+                let block = u64::try_from(event.content_block_index).unwrap_or(0);
+                let out = match event.delta {
+                    Some(ContentBlockDelta::Text(text)) if !text.is_empty() => {
+                        StreamEvent::Delta(text)
+                    }
+                    Some(ContentBlockDelta::ToolUse(input)) if !input.input.is_empty() => {
+                        let index = state.calls.start(block);
+                        StreamEvent::ToolCall(ToolCallDelta::arguments(index, input.input))
+                    }
+                    _ => continue,
+                };
+                state.receiver = Some(receiver);
+                return Some((Ok(out), state));
             }
             Ok(Some(ConverseStreamOutput::MessageStop(event))) => {
                 state.stop = Some(FinishReason::parse(event.stop_reason.as_str()));

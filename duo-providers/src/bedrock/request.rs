@@ -1,11 +1,12 @@
 //! A [`ModelRequest`] as the Converse API's `system`, `messages` and `inferenceConfig`.
 
 use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ConversationRole, InferenceConfiguration, Message as BedrockMessage,
-    SystemContentBlock,
+    ConversationRole, InferenceConfiguration, Message as BedrockMessage, SystemContentBlock,
+    ToolConfiguration,
 };
 use duo_core::{Error, GenerationParams, ModelRequest, Role};
 
+use super::tools::{content_block, tool_config};
 use crate::turns::{ChatTurns, chat_turns};
 
 /// The Converse input built from one request.
@@ -17,22 +18,26 @@ pub(crate) struct ConverseInput {
     pub messages: Vec<BedrockMessage>,
     /// `inferenceConfig`, when any parameter is set.
     pub inference: Option<InferenceConfiguration>,
+    /// `toolConfig`, when the request offers tools.
+    pub tools: Option<ToolConfiguration>,
 }
 
 pub(crate) fn converse_input(request: &ModelRequest) -> Result<ConverseInput, Error> {
-    let ChatTurns { system, turns } = chat_turns(&request.prompt, "Bedrock")?;
+    let chat = chat_turns(&request.prompt, "Bedrock")?;
+    let tools = tool_config(request, &chat)?;
+    let ChatTurns { system, turns } = chat;
     let messages = turns
         .into_iter()
         .map(|turn| {
             let role = match turn.role {
                 Role::Assistant => ConversationRole::Assistant,
-                Role::User | Role::System => ConversationRole::User,
+                Role::User | Role::System | Role::Tool => ConversationRole::User,
             };
             let content = turn
-                .texts
+                .blocks
                 .into_iter()
-                .map(|text| ContentBlock::Text(text.into_owned()))
-                .collect();
+                .map(content_block)
+                .collect::<Result<Vec<_>, _>>()?;
             BedrockMessage::builder()
                 .role(role)
                 .set_content(Some(content))
@@ -48,6 +53,7 @@ pub(crate) fn converse_input(request: &ModelRequest) -> Result<ConverseInput, Er
         system: (!system.is_empty()).then_some(system),
         messages,
         inference: inference_config(&request.params),
+        tools,
     })
 }
 

@@ -3,13 +3,17 @@
 
 use std::sync::Arc;
 
-use duo_core::{Error, EventStream, Generation, ModelRequest, Prompt};
+use duo_core::{Error, EventStream, Generation, ModelRequest, Prompt, Role, ToolChoice};
 use reqwest::header::{self, HeaderName, HeaderValue};
 use reqwest::{RequestBuilder, Response, Url};
 use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 
 use super::sse::decode_sse_limited;
-use super::wire::{self, ErrorInfo, FullResponse, RequestBody, StreamOptions};
+use super::wire::{
+    self, ErrorInfo, FullResponse, RequestBody, StreamOptions, WireCalled, WireFunction, WireTool,
+    WireToolCall,
+};
 pub(crate) use crate::endpoint_url::{display_url, join, parse_base_url, secret_header};
 use crate::http::{ErrorResponse, HttpClient, excerpt};
 
@@ -34,6 +38,16 @@ pub(crate) struct OpenAiClient {
     /// `max_tokens`, no `temperature` or `top_p` (they refuse them), system messages sent with
     /// the `developer` role.
     pub reasoning: bool,
+}
+
+/// `tool_choice` as OpenAI spells it.
+fn tool_choice(choice: &ToolChoice) -> Value {
+    match choice {
+        ToolChoice::Auto => json!("auto"),
+        ToolChoice::None => json!("none"),
+        ToolChoice::Required => json!("required"),
+        ToolChoice::Named(name) => json!({"type": "function", "function": {"name": name}}),
+    }
 }
 
 impl OpenAiClient {
@@ -65,6 +79,19 @@ impl OpenAiClient {
             }),
             continue_final_message: None,
             add_generation_prompt: None,
+            tools: request
+                .tools
+                .iter()
+                .map(|tool| WireTool {
+                    kind: "function",
+                    function: WireFunction {
+                        name: &tool.name,
+                        description: &tool.description,
+                        parameters: tool.schema(),
+                    },
+                })
+                .collect(),
+            tool_choice: (!request.tools.is_empty()).then(|| tool_choice(&request.tool_choice)),
         };
         let url = match &request.prompt {
             Prompt::Text(text) => {
@@ -87,17 +114,31 @@ impl OpenAiClient {
                         .iter()
                         .map(|m| wire::ChatMessage {
                             role: match m.role {
-                                duo_core::Role::System => system,
+                                Role::System => system,
                                 other => other.as_str(),
                             },
-                            content: &m.content,
+                            content: (!m.content.is_empty() || m.tool_calls.is_empty())
+                                .then_some(m.content.as_str()),
+                            tool_calls: m
+                                .tool_calls
+                                .iter()
+                                .map(|c| WireToolCall {
+                                    id: &c.id,
+                                    kind: "function",
+                                    function: WireCalled {
+                                        name: &c.name,
+                                        arguments: &c.arguments,
+                                    },
+                                })
+                                .collect(),
+                            tool_call_id: m.tool_call_id.as_deref(),
                         })
                         .collect(),
                 );
                 if self.continue_prefill
                     && messages
                         .last()
-                        .is_some_and(|m| m.role == duo_core::Role::Assistant)
+                        .is_some_and(|m| m.role == Role::Assistant && m.tool_calls.is_empty())
                 {
                     body.continue_final_message = Some(true);
                     body.add_generation_prompt = Some(false);
@@ -233,12 +274,14 @@ impl OpenAiClient {
                 message: "the answer has no choices".into(),
             })?;
         let finish_reason = wire::finish_reason(choice.finish_reason.as_deref());
-        let text = choice
-            .text
-            .or_else(|| choice.message.and_then(|m| m.content))
-            .unwrap_or_default();
+        let (content, calls) = match choice.message {
+            Some(m) => (m.content, m.tool_calls),
+            None => (None, Vec::new()),
+        };
+        let text = choice.text.or(content).unwrap_or_default();
         Ok(Generation {
             text,
+            tool_calls: calls.into_iter().map(Into::into).collect(),
             finish_reason,
             usage: answer.usage.map(Into::into),
         })

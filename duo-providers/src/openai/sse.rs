@@ -19,7 +19,8 @@ pub const DEFAULT_MAX_EVENT_BYTES: usize = 1 << 20;
 
 /// Decodes an OpenAI-style SSE body (vLLM, OpenAI, Azure OpenAI) into model events.
 ///
-/// Yields a [`StreamEvent::Delta`] per non-empty piece of text (choice 0), then exactly one
+/// Yields a [`StreamEvent::Delta`] per non-empty piece of text (choice 0) and a
+/// [`StreamEvent::ToolCall`] per piece of `delta.tool_calls`, then exactly one
 /// [`StreamEvent::Finish`] with the finish reason and the usage chunk's counts: as soon as both a
 /// finish reason and the usage arrived, else at `data: [DONE]` or the end of the body, provided a
 /// finish reason was seen. A stream that ends without a finish reason (at EOF, or at `[DONE]`,
@@ -112,20 +113,28 @@ impl SseProtocol for ChunkState {
         if let Some(usage) = chunk.usage {
             self.usage = Some(usage.into());
         }
-        let mut step = Step::Nothing;
+        let mut events = Vec::new();
         for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
             if let Some(reason) = choice.finish_reason.as_deref() {
                 self.finish = Some(wire::finish_reason(Some(reason)));
             }
-            if let Some(text) = choice.into_text() {
-                step = Step::Event(StreamEvent::Delta(text));
-            }
+            let (text, calls) = choice.into_parts();
+            events.extend(text.map(StreamEvent::Delta));
+            events.extend(
+                calls
+                    .into_iter()
+                    .map(|call| StreamEvent::ToolCall(call.into_delta())),
+            );
         }
-        if matches!(step, Step::Nothing) && self.finish.is_some() && self.usage.is_some() {
+        if events.is_empty() && self.finish.is_some() && self.usage.is_some() {
             // Nothing more can come that the answer needs: end now, not at [DONE] or EOF.
             return Ok(Step::Done);
         }
-        Ok(step)
+        Ok(match events.len() {
+            0 => Step::Nothing,
+            1 => Step::Event(events.remove(0)),
+            _ => Step::Events(events),
+        })
     }
 
     fn complete(&self) -> bool {

@@ -181,3 +181,35 @@ fn done_without_finish_reason_is_a_truncated_answer() {
     );
     assert_eq!(got.len(), 2);
 }
+
+#[test]
+fn tool_call_pieces_are_events_and_two_in_one_chunk_come_out_in_order() {
+    let body = concat!(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_a\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"\"}}]},\"finish_reason\":null}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"city\\\":\\\"Oslo\\\"}\"}},{\"index\":1,\"id\":\"call_b\",\"type\":\"function\",\"function\":{\"name\":\"get_time\",\"arguments\":\"{}\"}}]},\"finish_reason\":null}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n",
+        "data: [DONE]\n\n",
+    );
+    let events = decode(ok(&[body.as_bytes()]));
+    assert_eq!(
+        events,
+        vec![
+            Ok(StreamEvent::ToolCall(duo_core::ToolCallDelta::start(
+                0,
+                "call_a",
+                "get_weather"
+            ))),
+            Ok(StreamEvent::ToolCall(duo_core::ToolCallDelta::arguments(
+                0,
+                "{\"city\":\"Oslo\"}"
+            ))),
+            Ok(StreamEvent::ToolCall(duo_core::ToolCallDelta {
+                index: 1,
+                id: Some("call_b".into()),
+                name: Some("get_time".into()),
+                arguments: "{}".into(),
+            })),
+            finish(FinishReason::ToolCalls, None),
+        ]
+    );
+}

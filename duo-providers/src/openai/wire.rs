@@ -38,14 +38,56 @@ pub(crate) struct RequestBody<'a> {
     /// vLLM: must be false when `continue_final_message` is true.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub add_generation_prompt: Option<bool>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub tools: Vec<WireTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<Value>,
 }
 
-/// One chat message; `role` is `system`, `developer` (OpenAI's reasoning models), `user` or
-/// `assistant`.
+/// One chat message; `role` is `system`, `developer` (OpenAI's reasoning models), `user`,
+/// `assistant` or `tool`. An assistant message that only calls tools has `content: null`.
 #[derive(Debug, Serialize)]
 pub(crate) struct ChatMessage<'a> {
     pub role: &'static str,
-    pub content: &'a str,
+    pub content: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub tool_calls: Vec<WireToolCall<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<&'a str>,
+}
+
+/// `{"type": "function", "function": {"name", "description", "parameters"}}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct WireTool<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub function: WireFunction<'a>,
+}
+
+/// A tool's function.
+#[derive(Debug, Serialize)]
+pub(crate) struct WireFunction<'a> {
+    pub name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub description: &'a str,
+    pub parameters: Value,
+}
+
+/// A call an assistant message made: `{"id", "type": "function", "function": {"name",
+/// "arguments"}}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct WireToolCall<'a> {
+    pub id: &'a str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub function: WireCalled<'a>,
+}
+
+/// The function a call names, with its arguments as JSON text.
+#[derive(Debug, Serialize)]
+pub(crate) struct WireCalled<'a> {
+    pub name: &'a str,
+    pub arguments: &'a str,
 }
 
 /// `stream_options`: we always ask for the final usage chunk.
@@ -102,14 +144,52 @@ pub(crate) struct ChunkChoice {
 pub(crate) struct Delta {
     #[serde(default)]
     pub content: Option<String>,
+    #[serde(default)]
+    pub tool_calls: Vec<DeltaToolCall>,
+}
+
+/// A piece of a streamed tool call: `id` and `function.name` on its first piece, more of
+/// `function.arguments` on each.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DeltaToolCall {
+    #[serde(default)]
+    pub index: u32,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub function: Option<CalledPiece>,
+}
+
+/// The function part of a call: whole in an answer, in pieces in a stream.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CalledPiece {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub arguments: Option<String>,
+}
+
+impl DeltaToolCall {
+    /// As a duo tool-call piece.
+    pub fn into_delta(self) -> duo_core::ToolCallDelta {
+        let function = self.function.unwrap_or_default();
+        duo_core::ToolCallDelta {
+            index: self.index,
+            id: self.id.filter(|id| !id.is_empty()),
+            name: function.name.filter(|n| !n.is_empty()),
+            arguments: function.arguments.unwrap_or_default(),
+        }
+    }
 }
 
 impl ChunkChoice {
-    /// The text this choice adds, whichever API it came from.
-    pub fn into_text(self) -> Option<String> {
-        self.text
-            .or_else(|| self.delta.and_then(|d| d.content))
-            .filter(|t| !t.is_empty())
+    /// The text and tool-call pieces this choice adds, whichever API it came from.
+    pub fn into_parts(self) -> (Option<String>, Vec<DeltaToolCall>) {
+        let (content, calls) = match self.delta {
+            Some(d) => (d.content, d.tool_calls),
+            None => (None, Vec::new()),
+        };
+        (self.text.or(content).filter(|t| !t.is_empty()), calls)
     }
 }
 
@@ -140,6 +220,30 @@ pub(crate) struct FullChoice {
 pub(crate) struct FullMessage {
     #[serde(default)]
     pub content: Option<String>,
+    #[serde(default)]
+    pub tool_calls: Vec<FullToolCall>,
+}
+
+/// A call of a non-streamed answer.
+#[derive(Debug, Deserialize)]
+pub(crate) struct FullToolCall {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub function: CalledPiece,
+}
+
+impl From<FullToolCall> for duo_core::ToolCall {
+    fn from(call: FullToolCall) -> Self {
+        Self::new(
+            call.id,
+            call.function.name.unwrap_or_default(),
+            call.function
+                .arguments
+                .filter(|a| !a.trim().is_empty())
+                .unwrap_or_else(|| "{}".to_owned()),
+        )
+    }
 }
 
 /// `GET /models`.
@@ -248,6 +352,8 @@ mod tests {
             }),
             continue_final_message: None,
             add_generation_prompt: None,
+            tools: Vec::new(),
+            tool_choice: None,
         };
         assert_eq!(
             serde_json::to_string(&body).unwrap(),
