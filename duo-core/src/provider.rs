@@ -22,6 +22,9 @@ pub enum ProviderKind {
     /// OpenAI's platform (`api.openai.com`, or a server of the same API): Chat Completions,
     /// with the reasoning models' rules.
     OpenAi,
+    /// Google Vertex AI: Gemini (`generateContent`) and Claude on Vertex (`rawPredict`), with
+    /// the operator's Google credentials.
+    VertexAi,
 }
 
 /// Where a model's endpoint and key may come from: one rule per platform
@@ -37,19 +40,20 @@ pub enum EndpointSource {
     /// to a request-supplied endpoint.
     RequestOrOperator,
     /// The operator's configuration only; a request's endpoint is ignored: platforms whose calls
-    /// are signed with the operator's cloud credentials (Bedrock's SigV4), which must not be
-    /// sent to a host a caller names.
+    /// carry the operator's cloud credentials (Bedrock's SigV4, Vertex AI's Google access
+    /// token), which must not be sent to a host a caller names.
     Operator,
 }
 
 impl ProviderKind {
     /// Every platform, in a stable order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::OpenAiCompatible,
         Self::AzureOpenAi,
         Self::Bedrock,
         Self::Anthropic,
         Self::OpenAi,
+        Self::VertexAi,
     ];
 
     /// A short, stable name for logs and metrics labels.
@@ -61,6 +65,7 @@ impl ProviderKind {
             Self::Bedrock => "bedrock",
             Self::Anthropic => "anthropic",
             Self::OpenAi => "openai",
+            Self::VertexAi => "vertex_ai",
         }
     }
 
@@ -70,7 +75,7 @@ impl ProviderKind {
         match self {
             Self::OpenAiCompatible | Self::AzureOpenAi => EndpointSource::Request,
             Self::Anthropic | Self::OpenAi => EndpointSource::RequestOrOperator,
-            Self::Bedrock => EndpointSource::Operator,
+            Self::Bedrock | Self::VertexAi => EndpointSource::Operator,
         }
     }
 
@@ -82,7 +87,7 @@ impl ProviderKind {
     }
 
     /// The provider an identifier prefix names (`custom_openai`, `openai`, `hosted_vllm`, `bedrock`,
-    /// `azure`, `anthropic`).
+    /// `azure`, `anthropic`, `vertex_ai`).
     #[must_use]
     pub fn from_prefix(prefix: &str) -> Option<Self> {
         match prefix {
@@ -94,6 +99,7 @@ impl ProviderKind {
             "bedrock" | "bedrock_converse" => Some(Self::Bedrock),
             "anthropic" => Some(Self::Anthropic),
             "openai" => Some(Self::OpenAi),
+            "vertex_ai" => Some(Self::VertexAi),
             _ => None,
         }
     }
@@ -129,7 +135,7 @@ impl ModelIdentifier {
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] when the identifier is empty, has an empty model part, or a
-    /// prefix that names no supported provider (e.g. `vertex_ai/…`).
+    /// prefix that names no supported provider (e.g. `watsonx/…`).
     pub fn parse(identifier: &str) -> Result<Self, Error> {
         let identifier = identifier.trim();
         if identifier.is_empty() {
@@ -145,7 +151,7 @@ impl ModelIdentifier {
         let provider = ProviderKind::from_prefix(prefix).ok_or_else(|| {
             Error::InvalidRequest(format!(
                 "model identifier '{identifier}' names an unsupported provider '{prefix}'; \
-                 use custom_openai/, hosted_vllm/, openai/, bedrock/, azure/ or anthropic/ (a served model name \
+                 use custom_openai/, hosted_vllm/, openai/, bedrock/, azure/, anthropic/ or vertex_ai/ (a served model name \
                  that contains '/' needs the prefix, e.g. custom_openai/{identifier})"
             ))
         })?;
@@ -209,6 +215,7 @@ mod tests {
             ProviderKind::Bedrock => 2,
             ProviderKind::Anthropic => 3,
             ProviderKind::OpenAi => 4,
+            ProviderKind::VertexAi => 5,
         };
         let positions: Vec<usize> = ProviderKind::ALL.into_iter().map(position).collect();
         assert_eq!(positions, (0..ProviderKind::ALL.len()).collect::<Vec<_>>());
@@ -224,7 +231,10 @@ mod tests {
             .into_iter()
             .filter(|k| k.endpoint_from_operator_only())
             .collect();
-        assert_eq!(operator_only, [ProviderKind::Bedrock]);
+        assert_eq!(
+            operator_only,
+            [ProviderKind::Bedrock, ProviderKind::VertexAi]
+        );
         let operator_default: Vec<_> = ProviderKind::ALL
             .into_iter()
             .filter(|k| k.endpoint_source() == EndpointSource::RequestOrOperator)
@@ -294,9 +304,9 @@ mod tests {
             err.to_string(),
             "invalid request: model identifier is empty"
         );
-        let err = ModelIdentifier::parse("vertex_ai/gemini").unwrap_err();
+        let err = ModelIdentifier::parse("watsonx/granite").unwrap_err();
         assert!(matches!(err, Error::InvalidRequest(_)));
-        assert!(err.to_string().contains("unsupported provider 'vertex_ai'"));
+        assert!(err.to_string().contains("unsupported provider 'watsonx'"));
         let err = ModelIdentifier::parse("bedrock/").unwrap_err();
         assert!(err.to_string().contains("has no model after 'bedrock/'"));
     }
@@ -308,6 +318,12 @@ mod tests {
         assert_eq!(ProviderKind::Bedrock.as_str(), "bedrock");
         assert_eq!(ProviderKind::Anthropic.as_str(), "anthropic");
         assert_eq!(ProviderKind::OpenAi.as_str(), "openai");
-        assert_eq!(ProviderKind::from_prefix("vertex_ai"), None);
+        assert_eq!(ProviderKind::VertexAi.as_str(), "vertex_ai");
+        assert_eq!(
+            ProviderKind::from_prefix("vertex_ai"),
+            Some(ProviderKind::VertexAi)
+        );
+        assert!(ProviderKind::VertexAi.endpoint_from_operator_only());
+        assert_eq!(ProviderKind::from_prefix("watsonx"), None);
     }
 }

@@ -16,10 +16,13 @@ use serde::Deserialize;
 
 use duo_auth::AuthConfig;
 
+mod google;
 mod server;
 mod settings;
+mod settings_providers;
 mod settings_render;
 pub use crate::readiness::{ProbeModel, ReadinessConfig};
+pub use google::{GoogleCloudPlatformConfig, VertexTextModelConfig, with_gitlab_names};
 pub use server::ServerConfig;
 pub use settings_render::{env_name, settings_help, settings_markdown};
 
@@ -41,8 +44,14 @@ pub struct Config {
     pub self_signed_jwt: SelfSignedJwt,
     /// Self-hosted ("custom") model settings (`[custom_models]`, `AIGW_CUSTOM_MODELS__*`).
     pub custom_models: CustomModelsConfig,
-    /// Upstream clients: timeouts, retries, Azure and Bedrock settings (`[providers]`).
+    /// Upstream clients: timeouts, retries, each platform's settings (`[providers]`).
     pub providers: duo_providers::ProviderConfig,
+    /// Vertex AI's project, location and key under GitLab's names (`[google_cloud_platform]`,
+    /// `AIGW_GOOGLE_CLOUD_PLATFORM__*`); `[providers.vertex]` wins where both are set.
+    pub google_cloud_platform: GoogleCloudPlatformConfig,
+    /// Vertex AI's location and endpoint under GitLab's names (`[vertex_text_model]`,
+    /// `AIGW_VERTEX_TEXT_MODEL__*`).
+    pub vertex_text_model: VertexTextModelConfig,
     /// Prompt definitions (`[prompts]`).
     pub prompts: PromptsConfig,
     /// Readiness probes (`[readiness]`).
@@ -148,6 +157,19 @@ impl Config {
                 (!SECTIONS.contains(&top_level(rest).as_str())).then_some(k)
             })
             .collect()
+    }
+
+    /// The providers' settings with GitLab's Vertex AI names applied
+    /// ([`with_gitlab_names`]).
+    #[must_use]
+    pub fn provider_config(&self) -> duo_providers::ProviderConfig {
+        let mut providers = self.providers.clone();
+        providers.vertex = with_gitlab_names(
+            providers.vertex,
+            &self.google_cloud_platform,
+            &self.vertex_text_model,
+        );
+        providers
     }
 
     /// Checks values types cannot express; every error names its key. With the OpenAI-compatible
@@ -277,6 +299,8 @@ const SECTIONS: &[&str] = &[
     "self_signed_jwt",
     "custom_models",
     "providers",
+    "google_cloud_platform",
+    "vertex_text_model",
     "prompts",
     "readiness",
     "openai_api",
@@ -397,7 +421,7 @@ mod tests {
         let c = load_with("[fastapi]\napi_host = \"not an ip\"\n", &[]).unwrap();
         let err = c.validate().unwrap_err();
         assert!(err.to_string().contains("fastapi.api_host"), "{err}");
-        let c = load_with("[[readiness.models]]\nidentifier = \"vertex_ai/x\"\n", &[]).unwrap();
+        let c = load_with("[[readiness.models]]\nidentifier = \"watsonx/x\"\n", &[]).unwrap();
         let err = c.validate().unwrap_err();
         assert!(
             err.to_string().contains("readiness.models[0].identifier"),

@@ -279,7 +279,7 @@ mod tests {
             ("", "", "http://h/v1", "model name"),
             (
                 "mistral",
-                "vertex_ai/x",
+                "watsonx/x",
                 "http://h/v1",
                 "unsupported provider",
             ),

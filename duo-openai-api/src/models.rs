@@ -97,7 +97,8 @@ fn resolve_one(i: usize, config: &OpenAiModelConfig) -> Result<OpenAiModel, Conf
                     ProviderKind::OpenAiCompatible
                     | ProviderKind::Bedrock
                     | ProviderKind::Anthropic
-                    | ProviderKind::OpenAi => "server's /v1 base URL",
+                    | ProviderKind::OpenAi
+                    | ProviderKind::VertexAi => "server's /v1 base URL",
                 }
             )));
         }
@@ -105,9 +106,13 @@ fn resolve_one(i: usize, config: &OpenAiModelConfig) -> Result<OpenAiModel, Conf
     }
     if let Some(secret) = upstream_key(i, config)? {
         if provider.endpoint_source() == EndpointSource::Operator {
+            let (platform, section) = match provider {
+                ProviderKind::VertexAi => ("Vertex AI", "providers.vertex"),
+                _ => ("Bedrock", "providers.bedrock"),
+            };
             return Err(ConfigError(format!(
-                "openai_api.models[{i}]: Bedrock models take no api_key; they use the \
-                 providers.bedrock credentials"
+                "openai_api.models[{i}]: {platform} models take no api_key; they use the \
+                 {section} credentials"
             )));
         }
         endpoint = endpoint.with_api_key(secret);

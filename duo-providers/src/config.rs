@@ -47,6 +47,9 @@ pub struct ProviderConfig {
     /// Anthropic: the operator's base URL and key, the API version, the default `max_tokens`.
     #[cfg(feature = "anthropic")]
     pub anthropic: crate::anthropic::AnthropicSettings,
+    /// Google Vertex AI: project, location, endpoint, credentials.
+    #[cfg(feature = "vertex")]
+    pub vertex: crate::vertex::VertexSettings,
     /// Where upstream connections may go (set in code: the gateway derives it from
     /// `custom_models.allow_link_local_endpoints`).
     #[serde(skip)]
@@ -65,6 +68,8 @@ impl Default for ProviderConfig {
             bedrock: crate::bedrock::BedrockSettings::default(),
             #[cfg(feature = "anthropic")]
             anthropic: crate::anthropic::AnthropicSettings::default(),
+            #[cfg(feature = "vertex")]
+            vertex: crate::vertex::VertexSettings::default(),
             egress: crate::EgressPolicy::default(),
         }
     }

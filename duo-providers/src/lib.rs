@@ -95,6 +95,8 @@ mod resilience;
 mod sse;
 #[cfg(any(feature = "bedrock", feature = "anthropic"))]
 mod turns;
+#[cfg(feature = "vertex")]
+pub mod vertex;
 
 pub use config::{
     AzureAuth, AzureSettings, HttpSettings, OPENAI_API_KEY_ENV, OpenAiSettings, ProviderConfig,

@@ -13,7 +13,8 @@ use crate::ProviderConfig;
     feature = "azure",
     feature = "bedrock",
     feature = "anthropic",
-    feature = "openai"
+    feature = "openai",
+    feature = "vertex"
 ))]
 use crate::Resilient;
 use crate::http::HttpClient;
@@ -124,6 +125,8 @@ pub struct Registry {
     cache: Mutex<Cache>,
     #[cfg(feature = "bedrock")]
     bedrock: crate::bedrock::BedrockProvider,
+    #[cfg(feature = "vertex")]
+    vertex: crate::vertex::VertexProvider,
 }
 
 impl Registry {
@@ -150,6 +153,8 @@ impl Registry {
                 )
             }
         };
+        #[cfg(feature = "vertex")]
+        let vertex = crate::vertex::VertexProvider::new(config.vertex.clone());
         Self {
             config,
             decorator: None,
@@ -157,6 +162,8 @@ impl Registry {
             cache: Mutex::new(Cache::default()),
             #[cfg(feature = "bedrock")]
             bedrock,
+            #[cfg(feature = "vertex")]
+            vertex,
         }
     }
 
@@ -173,6 +180,10 @@ impl Registry {
         config.anthropic.validate()?;
         #[cfg(feature = "openai")]
         config.openai.validate()?;
+        #[cfg(feature = "vertex")]
+        if config.vertex.is_configured() {
+            config.vertex.resolve()?;
+        }
         let registry = Self::new(config);
         if let Err(e) = &registry.http {
             return Err(e.clone());
@@ -276,6 +287,17 @@ impl Registry {
                 endpoint,
                 &self.config.openai,
             )?)),
+            #[cfg(feature = "vertex")]
+            ProviderKind::VertexAi => Ok(self.resilient(
+                self.vertex
+                    .model(
+                        endpoint,
+                        self.http()?,
+                        &self.config.http,
+                        &self.config.egress,
+                    )
+                    .await?,
+            )),
             #[cfg(not(feature = "vllm"))]
             kind @ ProviderKind::OpenAiCompatible => Err(not_built(kind)),
             #[cfg(not(feature = "azure"))]
@@ -286,6 +308,8 @@ impl Registry {
             kind @ ProviderKind::Anthropic => Err(not_built(kind)),
             #[cfg(not(feature = "openai"))]
             kind @ ProviderKind::OpenAi => Err(not_built(kind)),
+            #[cfg(not(feature = "vertex"))]
+            kind @ ProviderKind::VertexAi => Err(not_built(kind)),
         }
     }
 }
@@ -303,7 +327,8 @@ impl Registry {
         feature = "azure",
         feature = "bedrock",
         feature = "anthropic",
-        feature = "openai"
+        feature = "openai",
+        feature = "vertex"
     ))]
     fn resilient<M: LanguageModel + 'static>(&self, model: M) -> Arc<dyn LanguageModel> {
         Arc::new(Resilient::new(model, self.config.resilience.clone()))
@@ -316,7 +341,8 @@ impl Registry {
     feature = "azure",
     feature = "bedrock",
     feature = "anthropic",
-    feature = "openai"
+    feature = "openai",
+    feature = "vertex"
 )))]
 fn not_built(kind: ProviderKind) -> Error {
     Error::Config(format!(

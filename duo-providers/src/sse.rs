@@ -37,6 +37,15 @@ pub(crate) enum Step {
     Event(StreamEvent),
     /// Several events from one SSE event (text and tool-call pieces of one chunk), in order;
     /// none is the same as [`Step::Nothing`].
+    #[cfg_attr(
+        not(any(
+            feature = "vllm",
+            feature = "azure",
+            feature = "openai",
+            feature = "vertex"
+        )),
+        allow(dead_code)
+    )]
     Events(Vec<StreamEvent>),
     /// The answer is complete: [`SseProtocol::finish`] is yielded next.
     Done,

@@ -53,10 +53,10 @@
 //! # }
 //! ```
 
-mod render;
+pub(crate) mod render;
 mod reply;
 mod server;
-mod wire;
+pub(crate) mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -9,6 +9,38 @@
 //! [`FakeBedrock::set_default`] (when the queue is empty); every request is recorded (path,
 //! headers, JSON body) for assertions.
 //!
+//! ## Tool use
+//!
+//! [`Answer::tool_use`] (with [`Answer::and_tool_use`] for parallel calls and
+//! [`Answer::with_text`] for text before them) answers with `toolUse` blocks, `stopReason`
+//! `tool_use`. Converse:
+//!
+//! ```text
+//! {"metrics":{"latencyMs":42},
+//!  "output":{"message":{"content":[{"text":"Let me check."},
+//!    {"toolUse":{"input":{"city":"Paris"},"name":"get_weather","toolUseId":"tooluse_1"}}],"role":"assistant"}},
+//!  "stopReason":"tool_use","usage":{"inputTokens":11,"outputTokens":7,"totalTokens":18}}
+//! ```
+//!
+//! (no `text` block when the answer has no text). ConverseStream, as event frames (payloads
+//! shown without the padding field `p` every event carries; see [`frames`]):
+//!
+//! | `:event-type` | payload |
+//! |---|---|
+//! | `messageStart` | `{"role":"assistant"}` |
+//! | `contentBlockDelta` (per text chunk, if any text) | `{"contentBlockIndex":0,"delta":{"text":…}}` |
+//! | `contentBlockStop` (if any text) | `{"contentBlockIndex":0}` |
+//! | `contentBlockStart` (per tool use, block `k`) | `{"contentBlockIndex":k,"start":{"toolUse":{"name":…,"toolUseId":…}}}` |
+//! | `contentBlockDelta` (per piece of its input's JSON text) | `{"contentBlockIndex":k,"delta":{"toolUse":{"input":"<piece>"}}}` |
+//! | `contentBlockStop` | `{"contentBlockIndex":k}` |
+//! | `messageStop` | `{"stopReason":"tool_use"}` |
+//! | `metadata` | `{"metrics":{"latencyMs":42},"usage":{"inputTokens":…,"outputTokens":…,"totalTokens":…}}` |
+//!
+//! As Bedrock does, a request whose `messages` hold a `toolUse` or `toolResult` content block
+//! but no `toolConfig` is answered 400 `ValidationException` ("The toolConfig field must be
+//! defined when using toolUse and toolResult content blocks.", see
+//! [`ErrorReply::tool_config_missing`]); it is recorded and consumes no scripted reply.
+//!
 //! ```no_run
 //! # async fn demo() {
 //! use duo_testkit::bedrock::{Answer, FakeBedrock};
@@ -20,6 +52,7 @@
 //! # }
 //! ```
 
+mod check;
 pub mod frames;
 mod script;
 
@@ -38,7 +71,7 @@ use futures::stream;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
-pub use script::{Answer, Cut, ErrorReply, Reply, StreamException};
+pub use script::{Answer, Cut, ErrorReply, Reply, StreamException, ToolUse};
 
 /// Which Bedrock operation a request called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,6 +240,8 @@ async fn handle(
             ));
         }
     };
+    let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    let invalid = check::check(&body);
     shared
         .requests
         .lock()
@@ -216,9 +251,12 @@ async fn handle(
             model_id,
             operation,
             headers,
-            body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+            body,
             peer,
         });
+    if let Err(error) = invalid {
+        return error_response(&error);
+    }
     match shared.next_reply() {
         Reply::Error(error) => error_response(&error),
         Reply::Answer(answer) => {
@@ -270,8 +308,15 @@ fn error_response(error: &ErrorReply) -> Response {
 }
 
 fn converse_response(answer: &Answer) -> Response {
+    let mut content = Vec::with_capacity(answer.tool_uses.len() + 1);
+    if answer.has_text_block() {
+        content.push(json!({ "text": answer.joined() }));
+    }
+    content.extend(answer.tool_uses.iter().map(|tool| {
+        json!({ "toolUse": { "toolUseId": tool.tool_use_id, "name": tool.name, "input": tool.input } })
+    }));
     let body = json!({
-        "output": { "message": { "role": "assistant", "content": [ { "text": answer.joined() } ] } },
+        "output": { "message": { "role": "assistant", "content": content } },
         "stopReason": answer.stop_reason,
         "usage": {
             "inputTokens": answer.input_tokens,
@@ -372,3 +417,7 @@ fn stream_response(answer: &Answer) -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

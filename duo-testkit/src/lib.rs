@@ -7,13 +7,19 @@
 //!   `/v1/chat/completions`, Azure deployment paths), JSON and SSE.
 //! - [`anthropic`]: Anthropic's Messages API (`POST /v1/messages`), JSON and SSE events.
 //! - [`bedrock`]: AWS Bedrock Converse and ConverseStream (`application/vnd.amazon.eventstream`).
+//! - [`vertex`]: Google Vertex AI publisher models: Gemini `generateContent` /
+//!   `streamGenerateContent` (JSON, SSE, JSON array) and Claude `rawPredict` / `streamRawPredict`.
+//! - [`google_oauth`]: Google access tokens: the OAuth token endpoint (service-account
+//!   JWT-bearer grant, with Google's checks of the assertion) and the GCE metadata server.
 //! - [`dns`]: a resolver the test controls, so a host name can resolve to any address.
 //! - [`keys`]: RSA keys for the gateway's own signed tokens in tests.
 
 pub mod anthropic;
 pub mod bedrock;
 pub mod dns;
+pub mod google_oauth;
 pub mod keys;
 pub mod oidc;
 pub mod openai;
 pub mod tls;
+pub mod vertex;

@@ -14,7 +14,8 @@
 //! `stream_options.include_usage` is true. Azure streams start with a chunk whose `choices` is
 //! empty and that carries `prompt_filter_results`, as Azure does. Azure routes without an
 //! `api-version` query get Azure's 404; with [`FakeOpenAi::require_key`] set, requests without
-//! the key get the flavour's 401 (neither consumes a scripted reply).
+//! the key get the flavour's 401, and chat requests with malformed tools or tool messages
+//! OpenAI's 400 ([tool calls](#tool-calls); none of these consumes a scripted reply).
 //!
 //! Every request is recorded ([`FakeOpenAi::requests`]) with method, path, query, headers, JSON
 //! body, peer address and arrival time (unless [`FakeOpenAi::record_requests`] turned that off);
@@ -38,7 +39,47 @@
 //! assert!(fake.requests().is_empty());
 //! # }
 //! ```
+//!
+//! ## Tool calls
+//!
+//! [`Reply::tool_call`] (with [`Reply::and_tool_call`] for parallel calls and
+//! [`Reply::with_text`] for text before them) answers a chat request with function calls, as
+//! OpenAI does (keys below in the order the fake writes them: sorted). Non-streamed:
+//!
+//! ```text
+//! "choices":[{"finish_reason":"tool_calls","index":0,"logprobs":null,
+//!   "message":{"content":null,"role":"assistant","tool_calls":[
+//!     {"function":{"arguments":"{\"city\":\"Paris\"}","name":"get_weather"},"id":"call_1","type":"function"}]}}]
+//! ```
+//!
+//! (`content` is the text when there is one; `arguments` is the JSON text, as a string.)
+//! Streamed, after the role chunk `"delta":{"content":"","role":"assistant"}` and the text
+//! chunks if any, each call `i` opens with
+//! `"delta":{"tool_calls":[{"function":{"arguments":"","name":…},"id":…,"index":i,"type":"function"}]}`
+//! and its arguments follow in pieces ([`Reply::chunks`]; [`Reply::TOOL_CALL_CHUNKS`] by
+//! default), each `"delta":{"tool_calls":[{"function":{"arguments":"<piece>"},"index":i}]}`;
+//! then `"delta":{},"finish_reason":"tool_calls"`, the usage chunk when asked for and
+//! `data: [DONE]`. On Azure each of these chunks carries `"content_filter_results":{}`.
+//!
+//! Chat requests (both flavours) are checked as OpenAI checks them before a reply is taken.
+//! A failed check is answered 400 with OpenAI's body
+//! `{"error":{"code":…,"message":…,"param":…,"type":"invalid_request_error"}}`, is recorded,
+//! and consumes no scripted reply. The checks, in order (the first failure answers):
+//!
+//! | request | `message` | `param` | `code` |
+//! |---|---|---|---|
+//! | `tools[i]` without `type` | `Missing required parameter: 'tools[i].type'.` | `tools[i].type` | `missing_required_parameter` |
+//! | `tools[i].type` not `"function"` | `Invalid value: '<type>'. Supported values are: 'function'.` | `tools[i].type` | `invalid_value` |
+//! | `tools[i]` without `function` | `Missing required parameter: 'tools[i].function'.` | `tools[i].function` | `missing_required_parameter` |
+//! | `tools[i].function` without `name` | `Missing required parameter: 'tools[i].function.name'.` | `tools[i].function.name` | `missing_required_parameter` |
+//! | `tool_choice` without (or with empty) `tools` | `Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.` | `tool_choice` | `null` |
+//! | `messages[i]` of role `tool` without `tool_call_id` | `Missing parameter 'tool_call_id': messages with role 'tool' must have a 'tool_call_id'.` | `messages.[i].tool_call_id` | `null` |
+//! | `messages[i]` of role `tool` not answering a call of the assistant message before it (only `tool` messages between them) | `Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.` | `messages.[i].role` | `null` |
+//!
+//! (`preceeding` is OpenAI's spelling; the `messages.[i]` params are written as OpenAI writes
+//! them.) A JSON `null` counts as absent.
 
+mod check;
 mod counted;
 mod record;
 mod render;

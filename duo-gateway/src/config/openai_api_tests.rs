@@ -52,7 +52,7 @@ fn the_section_reads_from_toml_and_env() {
 fn validation_runs_with_the_rest_of_the_config() {
     let c = load(TOML, &[("AIGW_OPENAI_API__ENABLED", "true")]).unwrap();
     c.validate().unwrap();
-    let bad = TOML.replace("custom_openai/Codestral-22B", "vertex_ai/gemini");
+    let bad = TOML.replace("custom_openai/Codestral-22B", "watsonx/granite");
     let c = load(&bad, &[("AIGW_OPENAI_API__ENABLED", "true")]).unwrap();
     let err = c.validate().unwrap_err().to_string();
     assert!(err.contains("openai_api.models[0].identifier"), "{err}");

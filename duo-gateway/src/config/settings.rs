@@ -22,7 +22,7 @@ pub(crate) struct Setting {
 
 impl Setting {
     /// The same setting with a longer meaning for the docs' tables.
-    const fn more(self, detail: &'static str) -> Self {
+    pub(super) const fn more(self, detail: &'static str) -> Self {
         Self { detail, ..self }
     }
 
@@ -44,7 +44,7 @@ pub(crate) struct Group {
     pub(crate) settings: &'static [Setting],
 }
 
-const fn s(key: &'static str, default: &'static str, help: &'static str) -> Setting {
+pub(super) const fn s(key: &'static str, default: &'static str, help: &'static str) -> Setting {
     Setting {
         key,
         default,
@@ -310,157 +310,11 @@ pub(crate) const GROUPS: &[Group] = &[
     },
     Group {
         title: "Upstream clients ([providers]; durations as \"30s\", \"200ms\" or seconds; 0 turns a limit off)",
-        settings: &[
-            s("providers.max_clients", "256", "cached model clients (LRU)"),
-            s(
-                "providers.resilience.connect_timeout",
-                "5s",
-                "to connect to a model server",
-            ),
-            s(
-                "providers.resilience.first_byte_timeout",
-                "30s",
-                "from a streamed attempt to its first event",
-            ),
-            s(
-                "providers.resilience.idle_timeout",
-                "30s",
-                "between stream chunks",
-            ),
-            s(
-                "providers.resilience.total_timeout",
-                "120s",
-                "(a prompt's own timeout wins)",
-            ),
-            s(
-                "providers.resilience.max_retries",
-                "2",
-                "only before the first chunk",
-            ),
-            s(
-                "providers.resilience.base_backoff",
-                "200ms",
-                "first retry delay, doubled per retry, with jitter",
-            ),
-            s(
-                "providers.resilience.max_backoff",
-                "5s",
-                "largest retry delay",
-            ),
-            s(
-                "providers.resilience.max_retry_after",
-                "10s",
-                "longer Retry-After: no retry",
-            ),
-            s(
-                "providers.http.pool_idle_timeout",
-                "90s",
-                "idle pooled connections are closed after",
-            ),
-            s(
-                "providers.http.pool_max_idle_per_host",
-                "64",
-                "idle pooled connections kept per host",
-            ),
-            s(
-                "providers.http.tcp_keepalive",
-                "60s",
-                "TCP keep-alive of upstream connections",
-            ),
-            s(
-                "providers.http.user_agent",
-                "duo-gateway/<version>",
-                "User-Agent of upstream requests",
-            ),
-            s(
-                "providers.http.ca_bundle",
-                "unset",
-                "extra root CAs (PEM), models and GitLab",
-            ),
-            s(
-                "providers.http.max_response_bytes",
-                "16777216",
-                "largest non-streamed answer",
-            ),
-            s(
-                "providers.http.max_event_bytes",
-                "1048576",
-                "largest SSE event of a stream",
-            ),
-            s(
-                "providers.openai.placeholder_key",
-                "dummy_key",
-                "sent when a model has no key",
-            ),
-            s(
-                "providers.openai.base_url",
-                "https://api.openai.com/v1",
-                "where openai/ models without their own endpoint go",
-            ),
-            s(
-                "providers.openai.api_key",
-                "unset: OPENAI_API_KEY",
-                "the operator's key for those requests only",
-            )
-            .more("the operator's OpenAI key, sent only to `providers.openai.base_url` (never to an endpoint a request names); unset: the `OPENAI_API_KEY` environment variable"),
-            s(
-                "providers.azure.api_version",
-                "2024-10-21",
-                "api-version of Azure OpenAI calls",
-            ),
-            s("providers.azure.auth", "api_key", "or bearer"),
-            s(
-                "providers.bedrock.region",
-                "AWS default chain",
-                "AWS region of Bedrock calls",
-            ),
-            s(
-                "providers.bedrock.access_key_id",
-                "AWS default chain",
-                "static AWS key id (with secret_access_key)",
-            ),
-            s(
-                "providers.bedrock.secret_access_key",
-                "AWS default chain",
-                "static AWS secret key",
-            ),
-            s(
-                "providers.bedrock.session_token",
-                "unset",
-                "session token of temporary static keys",
-            ),
-            s(
-                "providers.bedrock.profile",
-                "unset",
-                "a ~/.aws/config profile",
-            ),
-            s(
-                "providers.bedrock.endpoint_url",
-                "unset",
-                "private endpoint",
-            ),
-            s(
-                "providers.anthropic.base_url",
-                "https://api.anthropic.com",
-                "where anthropic/ models without their own endpoint go",
-            ),
-            s(
-                "providers.anthropic.api_key",
-                "unset: ANTHROPIC_API_KEY",
-                "the operator's key for those requests only",
-            )
-            .more("the operator's key, sent only to `providers.anthropic.base_url` (never to an endpoint a request names); unset: the `ANTHROPIC_API_KEY` environment variable"),
-            s(
-                "providers.anthropic.version",
-                "2023-06-01",
-                "the anthropic-version header",
-            ),
-            s(
-                "providers.anthropic.default_max_tokens",
-                "4096",
-                "max_tokens when a prompt sets none",
-            ),
-        ],
+        settings: super::settings_providers::PROVIDERS,
+    },
+    Group {
+        title: "Google Vertex AI ([providers.vertex], or GitLab's [google_cloud_platform] and [vertex_text_model]; [providers.vertex] wins)",
+        settings: super::settings_providers::VERTEX,
     },
 ];
 
@@ -468,5 +322,6 @@ pub(crate) const GROUPS: &[Group] = &[
 pub(crate) const NOTES: &[&str] = &[
     "(the AWS SDK's own AWS_REGION, AWS_ACCESS_KEY_ID, AWS_PROFILE, … work as usual)",
     "ANTHROPIC_API_KEY, OPENAI_API_KEY: the operator's keys when providers.anthropic.api_key, providers.openai.api_key are unset.",
+    "VERTEXAI_PROJECT, VERTEXAI_LOCATION, GOOGLE_APPLICATION_CREDENTIALS, GCE_METADATA_HOST: Vertex AI's project, location, key file and metadata server when nothing above sets them.",
     "Other AIGW_* variables of GitLab's Python gateway are ignored with a warning.",
 ];

@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+pub(crate) mod body;
 mod error;
 mod model;
 mod settings;

@@ -3,21 +3,18 @@
 use std::sync::Arc;
 
 use duo_core::{
-    Error, EventStream, Generation, LanguageModel, ModelEndpoint, ModelRequest, ProviderKind, Role,
-    Secret, ToolCall, ToolChoice, async_trait,
+    Error, EventStream, Generation, LanguageModel, ModelEndpoint, ModelRequest, ProviderKind,
+    Secret, async_trait,
 };
 use reqwest::header::{self, HeaderName, HeaderValue};
 use reqwest::{Response, Url};
 
-use super::error::status_error;
+use super::body::{Body, answer_error, generation, messages_body, parse_answer};
 use super::settings::AnthropicSettings;
-use super::sse::{decode_messages_sse, finish_reason};
-use super::wire::{
-    ErrorBody, MessageResponse, MessagesRequest, WireBlock, WireMessage, WireTool, WireToolChoice,
-};
+use super::sse::decode_messages_sse;
+use super::wire::MessagesRequest;
 use crate::endpoint_url::{Route, display_url, join, parse_base_url, route, secret_header};
-use crate::http::{ErrorResponse, HttpClient, excerpt};
-use crate::turns::{Block, chat_turns};
+use crate::http::{ErrorResponse, HttpClient};
 
 /// A model on Anthropic's Messages API (`anthropic/<model>` identifiers).
 ///
@@ -99,45 +96,16 @@ impl AnthropicModel {
         request: &'a ModelRequest,
         stream: bool,
     ) -> Result<MessagesRequest<'a>, Error> {
-        let turns = chat_turns(&request.prompt, "Anthropic")?;
-        let messages = turns
-            .turns
-            .into_iter()
-            .map(|turn| WireMessage {
-                role: if turn.role == Role::Assistant {
-                    "assistant"
-                } else {
-                    "user"
-                },
-                content: turn.blocks.into_iter().map(wire_block).collect(),
-            })
-            .collect();
-        let params = &request.params;
-        Ok(MessagesRequest {
-            model: &self.model,
-            max_tokens: params.max_tokens.unwrap_or(self.default_max_tokens),
-            messages,
-            system: (!turns.system.is_empty()).then(|| turns.system.join("\n\n")),
-            stop_sequences: params
-                .stop
-                .iter()
-                .map(String::as_str)
-                .filter(|s| !s.trim().is_empty())
-                .collect(),
-            temperature: params.temperature,
-            top_p: params.top_p.filter(|_| params.temperature.is_none()),
-            tools: request
-                .tools
-                .iter()
-                .map(|tool| WireTool {
-                    name: &tool.name,
-                    description: &tool.description,
-                    input_schema: tool.schema(),
-                })
-                .collect(),
-            tool_choice: (!request.tools.is_empty()).then(|| tool_choice(&request.tool_choice)),
+        messages_body(
+            request,
+            Body {
+                model: Some(&self.model),
+                anthropic_version: None,
+                default_max_tokens: self.default_max_tokens,
+                platform: "Anthropic",
+            },
             stream,
-        })
+        )
     }
 
     /// POSTs the body for `request`; a non-2xx status becomes its error.
@@ -175,20 +143,7 @@ impl AnthropicModel {
     /// The error an unsuccessful response stands for, with Anthropic's error type and message.
     async fn status_error(&self, response: Response) -> Error {
         let answer = ErrorResponse::read(response, &self.upstream).await;
-        let (kind, message) = match serde_json::from_str::<ErrorBody>(&answer.text) {
-            Ok(body) if !body.error.message.is_empty() => {
-                let message = format!("{}: {}", body.error.kind, body.error.message);
-                (body.error.kind, message)
-            }
-            _ => (String::new(), answer.quoted()),
-        };
-        self.scrub(status_error(
-            &self.upstream,
-            answer.status,
-            &kind,
-            message,
-            answer.retry_after,
-        ))
+        self.scrub(answer_error(&answer, &self.upstream))
     }
 
     /// `err` without the key in its text.
@@ -198,35 +153,6 @@ impl AnthropicModel {
             None => err,
         }
     }
-}
-
-/// A turn's block on the wire.
-fn wire_block(block: Block<'_>) -> WireBlock<'_> {
-    match block {
-        Block::Text(text) => WireBlock::Text { text },
-        Block::ToolUse(call) => WireBlock::ToolUse {
-            id: &call.id,
-            name: &call.name,
-            input: call.arguments_value(),
-        },
-        Block::ToolResult {
-            call_id, content, ..
-        } => WireBlock::ToolResult {
-            tool_use_id: call_id,
-            content,
-        },
-    }
-}
-
-/// `tool_choice` (Anthropic's `any` is [`ToolChoice::Required`]).
-fn tool_choice(choice: &ToolChoice) -> WireToolChoice<'_> {
-    let (kind, name) = match choice {
-        ToolChoice::Auto => ("auto", None),
-        ToolChoice::None => ("none", None),
-        ToolChoice::Required => ("any", None),
-        ToolChoice::Named(name) => ("tool", Some(name.as_str())),
-    };
-    WireToolChoice { kind, name }
 }
 
 #[async_trait]
@@ -261,38 +187,7 @@ impl LanguageModel for AnthropicModel {
         let bytes =
             crate::bounded::read_body(response, self.http.max_response_bytes(), &self.upstream)
                 .await?;
-        let answer: MessageResponse = serde_json::from_slice(&bytes).map_err(|e| {
-            self.scrub(Error::Protocol {
-                upstream: self.upstream.to_string(),
-                message: format!(
-                    "bad JSON in the answer ({e}): {}",
-                    excerpt(&String::from_utf8_lossy(&bytes), 200)
-                ),
-            })
-        })?;
-        let mut text = String::new();
-        let mut tool_calls = Vec::new();
-        for block in answer.content {
-            match block.kind.as_str() {
-                "text" => text.push_str(block.text.as_deref().unwrap_or_default()),
-                "tool_use" => tool_calls.push(ToolCall::new(
-                    block.id.unwrap_or_default(),
-                    block.name.unwrap_or_default(),
-                    block
-                        .input
-                        .map_or_else(|| "{}".to_owned(), |v| v.to_string()),
-                )),
-                _ => {}
-            }
-        }
-        Ok(Generation {
-            text,
-            tool_calls,
-            finish_reason: finish_reason(answer.stop_reason.as_deref()),
-            usage: answer.usage.map(|u| duo_core::Usage {
-                input_tokens: u.input_tokens.unwrap_or(0),
-                output_tokens: u.output_tokens.unwrap_or(0),
-            }),
-        })
+        let answer = parse_answer(&bytes, &self.upstream).map_err(|e| self.scrub(e))?;
+        Ok(generation(answer))
     }
 }

@@ -8,7 +8,12 @@ use serde::{Deserialize, Serialize};
 /// `POST /v1/messages`.
 #[derive(Debug, Serialize)]
 pub(crate) struct MessagesRequest<'a> {
-    pub model: &'a str,
+    /// The model (none on Vertex AI, whose URL names it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<&'a str>,
+    /// Vertex AI's version field (Anthropic's API takes the `anthropic-version` header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anthropic_version: Option<&'a str>,
     /// Required by the API: the request's, else the configured default.
     pub max_tokens: u32,
     pub messages: Vec<WireMessage<'a>>,
@@ -155,9 +160,7 @@ pub(crate) struct StartedMessage {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum Delta {
     #[serde(rename = "text_delta")]
-    Text {
-        text: String,
-    },
+    Text { text: String },
     #[serde(rename = "input_json_delta")]
     InputJson {
         #[serde(default)]

@@ -2,14 +2,17 @@
 //! encoder (`aws-smithy-eventstream`), so prelude and message CRC32s are right by construction.
 //!
 //! A frame is: total length (u32) · headers length (u32) · prelude CRC32 · headers · payload ·
-//! message CRC32 (over everything before it).
+//! message CRC32 (over everything before it). Event frames carry the string headers
+//! `:event-type` (`messageStart`, `contentBlockStart`, `contentBlockDelta`, `contentBlockStop`,
+//! `messageStop`, `metadata`), `:content-type: application/json` and `:message-type: event`,
+//! in that order, and a JSON payload with Bedrock's padding field `p`.
 
 use aws_smithy_eventstream::frame::write_message_to;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use bytes::Bytes;
 use serde_json::json;
 
-use super::script::{Answer, StreamException};
+use super::script::{Answer, StreamException, ToolUse};
 
 /// An encoding failure (only for headers or payloads beyond the format's limits).
 pub type EncodeError = aws_smithy_eventstream::error::Error;
@@ -67,24 +70,93 @@ pub fn delta_frame(text: &str) -> Result<Bytes, EncodeError> {
     )
 }
 
-/// The complete frame sequence of a streamed `answer`, without faults: `messageStart`,
-/// a `contentBlockDelta` per chunk, `contentBlockStop`, `messageStop`, `metadata`.
+/// A `contentBlockStart` frame opening tool use block `index`:
+/// `{"contentBlockIndex":index,"start":{"toolUse":{"name":…,"toolUseId":…}}}`.
+///
+/// # Errors
+/// When the frame exceeds the format's limits.
+pub fn tool_start_frame(index: usize, tool: &ToolUse) -> Result<Bytes, EncodeError> {
+    event_frame(
+        "contentBlockStart",
+        &json!({
+            "contentBlockIndex": index,
+            "start": { "toolUse": { "toolUseId": tool.tool_use_id, "name": tool.name } },
+            "p": PADDING,
+        }),
+    )
+}
+
+/// A `contentBlockDelta` frame carrying `input`, a piece of a tool use's input JSON text:
+/// `{"contentBlockIndex":index,"delta":{"toolUse":{"input":…}}}`.
+///
+/// # Errors
+/// When the frame exceeds the format's limits.
+pub fn tool_delta_frame(index: usize, input: &str) -> Result<Bytes, EncodeError> {
+    event_frame(
+        "contentBlockDelta",
+        &json!({ "contentBlockIndex": index, "delta": { "toolUse": { "input": input } }, "p": PADDING }),
+    )
+}
+
+/// A `contentBlockStop` frame closing block `index`.
+///
+/// # Errors
+/// When the frame exceeds the format's limits.
+pub fn block_stop_frame(index: usize) -> Result<Bytes, EncodeError> {
+    event_frame(
+        "contentBlockStop",
+        &json!({ "contentBlockIndex": index, "p": PADDING }),
+    )
+}
+
+/// `text` in at most `n` pieces of about equal length, at character boundaries (one empty
+/// piece for an empty text).
+fn split_pieces(text: &str, n: usize) -> Vec<&str> {
+    let starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    let n = n.clamp(1, starts.len().max(1));
+    (0..n)
+        .map(|i| {
+            let start = starts.get(i * starts.len() / n).copied().unwrap_or(0);
+            let end = starts
+                .get((i + 1) * starts.len() / n)
+                .copied()
+                .unwrap_or(text.len());
+            &text[start..end]
+        })
+        .collect()
+}
+
+/// The complete frame sequence of a streamed `answer`, without faults: `messageStart`; the
+/// text block (a `contentBlockDelta` per chunk, `contentBlockStop`) unless a tool-use answer
+/// has no text; per tool use `contentBlockStart`, a `contentBlockDelta` per input piece,
+/// `contentBlockStop`; `messageStop`, `metadata`.
 ///
 /// # Errors
 /// When a frame exceeds the format's limits.
 pub fn answer_frames(answer: &Answer) -> Result<Vec<Bytes>, EncodeError> {
-    let mut frames = Vec::with_capacity(answer.chunks.len() + 4);
+    let mut frames = Vec::with_capacity(
+        answer.chunks.len() + answer.tool_uses.len() * (answer.input_pieces + 2) + 4,
+    );
     frames.push(event_frame(
         "messageStart",
         &json!({ "role": "assistant", "p": PADDING }),
     )?);
-    for chunk in &answer.chunks {
-        frames.push(delta_frame(chunk)?);
+    let mut index = 0;
+    if answer.has_text_block() {
+        for chunk in &answer.chunks {
+            frames.push(delta_frame(chunk)?);
+        }
+        frames.push(block_stop_frame(index)?);
+        index += 1;
     }
-    frames.push(event_frame(
-        "contentBlockStop",
-        &json!({ "contentBlockIndex": 0, "p": PADDING }),
-    )?);
+    for tool in &answer.tool_uses {
+        frames.push(tool_start_frame(index, tool)?);
+        for piece in split_pieces(&tool.input_json(), answer.input_pieces) {
+            frames.push(tool_delta_frame(index, piece)?);
+        }
+        frames.push(block_stop_frame(index)?);
+        index += 1;
+    }
     frames.push(event_frame(
         "messageStop",
         &json!({ "stopReason": answer.stop_reason, "p": PADDING }),
@@ -171,6 +243,14 @@ mod tests {
                 "metadata"
             ]
         );
+    }
+
+    #[test]
+    fn split_pieces_keeps_all_text_and_char_boundaries() {
+        assert_eq!(split_pieces(r#"{"a":1}"#, 3), [r#"{""#, r#"a""#, ":1}"]);
+        assert_eq!(split_pieces("héé", 2).concat(), "héé");
+        assert_eq!(split_pieces("{}", 5), ["{", "}"]);
+        assert_eq!(split_pieces("", 3), [""]);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
+
 /// One scripted reply to one request (Converse or ConverseStream).
 #[derive(Debug, Clone)]
 pub enum Reply {
@@ -37,14 +39,35 @@ pub enum Cut {
 /// A model answer and the faults to inject while sending it.
 ///
 /// A streamed answer is the frame sequence Bedrock sends: `messageStart`, one
-/// `contentBlockDelta` per chunk, `contentBlockStop`, `messageStop`, `metadata`. Frame indices
-/// (for [`Cut`], [`corrupt_crc_of_frame`](Self::corrupt_crc_of_frame) and
+/// `contentBlockDelta` per chunk, `contentBlockStop`, `messageStop`, `metadata`. An answer
+/// calling tools ([`Answer::tool_use`], [`and_tool_use`](Self::and_tool_use)) has, between
+/// the text block (only when it has text, [`with_text`](Self::with_text)) and `messageStop`,
+/// one block per tool use: `contentBlockStart`, one `contentBlockDelta` per piece of the
+/// input's JSON text ([`with_input_pieces`](Self::with_input_pieces)), `contentBlockStop`.
+/// Frame indices (for [`Cut`], [`corrupt_crc_of_frame`](Self::corrupt_crc_of_frame) and
 /// [`exception_after_frames`](Self::exception_after_frames)) count from 0 in that order.
+///
+/// ```
+/// use duo_testkit::bedrock::Answer;
+/// use serde_json::json;
+///
+/// let tools = Answer::tool_use("tooluse_1", "get_weather", json!({"city": "Paris"}))
+///     .and_tool_use("tooluse_2", "get_time", json!({}))
+///     .with_text("Let me check.")
+///     .with_usage(20, 12);
+/// # let _ = tools;
+/// ```
 #[derive(Debug, Clone)]
 pub struct Answer {
     /// The answer's text pieces: one `contentBlockDelta` frame each (joined for Converse).
     pub chunks: Vec<String>,
-    /// Bedrock's `stopReason` (`end_turn`, `max_tokens`, `stop_sequence`, …).
+    /// The tools the answer calls, after its text (content blocks 1, 2, … after a text block,
+    /// else 0, 1, …).
+    pub tool_uses: Vec<ToolUse>,
+    /// In how many `contentBlockDelta` frames each tool use's input JSON is streamed (at least
+    /// 1; fewer when the JSON text is shorter).
+    pub input_pieces: usize,
+    /// Bedrock's `stopReason` (`end_turn`, `tool_use`, `max_tokens`, `stop_sequence`, …).
     pub stop_reason: String,
     /// `usage.inputTokens`.
     pub input_tokens: u32,
@@ -76,6 +99,8 @@ impl Answer {
     {
         Self {
             chunks: chunks.into_iter().map(Into::into).collect(),
+            tool_uses: Vec::new(),
+            input_pieces: Self::INPUT_PIECES,
             stop_reason: "end_turn".into(),
             input_tokens: 11,
             output_tokens: 7,
@@ -87,10 +112,63 @@ impl Answer {
         }
     }
 
+    /// The default of [`input_pieces`](Self::input_pieces).
+    pub const INPUT_PIECES: usize = 3;
+
+    /// An answer calling tool `name` with `input` under the id `tool_use_id`: no text,
+    /// `stopReason` `tool_use`.
+    pub fn tool_use(tool_use_id: impl Into<String>, name: impl Into<String>, input: Value) -> Self {
+        Self::chunks(Vec::<String>::new()).and_tool_use(tool_use_id, name, input)
+    }
+
+    /// Adds another tool use after the answer's blocks (parallel tool use); a `stopReason` still
+    /// `end_turn` becomes `tool_use` ([`with_stop_reason`](Self::with_stop_reason) after this
+    /// one sets another).
+    #[must_use]
+    pub fn and_tool_use(
+        mut self,
+        tool_use_id: impl Into<String>,
+        name: impl Into<String>,
+        input: Value,
+    ) -> Self {
+        self.tool_uses.push(ToolUse {
+            tool_use_id: tool_use_id.into(),
+            name: name.into(),
+            input,
+        });
+        if self.stop_reason == "end_turn" {
+            self.stop_reason = "tool_use".into();
+        }
+        self
+    }
+
+    /// Sets the text, sent as one chunk in the text block before the tool uses (for several
+    /// chunks, start from [`Answer::chunks`] and add the tool uses).
+    #[must_use]
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        self.chunks = vec![text.into()];
+        self
+    }
+
+    /// Streams each tool use's input JSON in `n` `contentBlockDelta` frames (default
+    /// [`INPUT_PIECES`](Self::INPUT_PIECES)).
+    #[must_use]
+    pub fn with_input_pieces(mut self, n: usize) -> Self {
+        self.input_pieces = n.max(1);
+        self
+    }
+
     /// The whole text, as Converse returns it.
     #[must_use]
     pub fn joined(&self) -> String {
         self.chunks.concat()
+    }
+
+    /// Whether the answer has a text block: always without tool uses (even when empty), with
+    /// them only when the text is not empty.
+    #[must_use]
+    pub fn has_text_block(&self) -> bool {
+        self.tool_uses.is_empty() || self.chunks.iter().any(|c| !c.is_empty())
     }
 
     /// Sets the token counts reported in `usage`.
@@ -144,6 +222,25 @@ impl Answer {
     }
 }
 
+/// A tool the model asks to run: a `toolUse` content block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolUse {
+    /// `toolUseId`, which the client echoes in its `toolResult`.
+    pub tool_use_id: String,
+    /// The tool's `name`.
+    pub name: String,
+    /// The tool's `input` (a JSON object for Converse; its JSON text, in pieces, when streamed).
+    pub input: Value,
+}
+
+impl ToolUse {
+    /// The input's JSON text, as ConverseStream streams it.
+    #[must_use]
+    pub fn input_json(&self) -> String {
+        self.input.to_string()
+    }
+}
+
 /// An HTTP error reply, as Bedrock's REST-JSON protocol sends it.
 #[derive(Debug, Clone)]
 pub struct ErrorReply {
@@ -175,6 +272,17 @@ impl ErrorReply {
             429,
             "ThrottlingException",
             "Too many requests, please wait before trying again.",
+        )
+    }
+
+    /// 400 `ValidationException` for `toolUse` / `toolResult` blocks without a `toolConfig`
+    /// (the fake answers it by itself to such requests).
+    #[must_use]
+    pub fn tool_config_missing() -> Self {
+        Self::new(
+            400,
+            "ValidationException",
+            "The toolConfig field must be defined when using toolUse and toolResult content blocks.",
         )
     }
 

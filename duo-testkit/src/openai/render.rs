@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::reply::{Answer, Reply, ReplyKind, StreamFault, split_chunks};
+use super::reply::{Answer, Reply, ReplyKind, StreamFault, ToolCall, split_chunks};
 
 /// Azure's body for a prompt its content filter refused (our own wording, Azure's shape).
 pub(crate) const CONTENT_FILTER_BODY: &str = r#"{"error":{"message":"The prompt was filtered by the content management policy of this deployment. Change the prompt and retry.","type":null,"param":"prompt","code":"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":true,"severity":"medium"}}}}}"#;
@@ -121,6 +121,63 @@ fn models_list(models: &[String]) -> Value {
     json!({"object": "list", "data": data})
 }
 
+/// One content chunk of a streamed answer (what the stream faults count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Content<'a> {
+    /// A piece of the answer text.
+    Text(&'a str),
+    /// The opening chunk of call `index`: its id, type and name, `arguments` empty.
+    CallStart(usize, &'a ToolCall),
+    /// A piece of call `index`'s arguments.
+    CallArguments(usize, &'a str),
+}
+
+/// The content chunks of `answer`, in stream order: the text's (none for a tool-call answer
+/// without text on chat), then per tool call (chat only) its opening chunk and its arguments'
+/// pieces.
+fn contents<'a>(answer: &'a Answer, api: Api) -> Vec<Content<'a>> {
+    let calls: &[ToolCall] = if api == Api::Chat {
+        &answer.tool_calls
+    } else {
+        &[]
+    };
+    let mut out = Vec::new();
+    if calls.is_empty() || !answer.text.is_empty() {
+        out.extend(
+            split_chunks(&answer.text, answer.chunks)
+                .into_iter()
+                .map(Content::Text),
+        );
+    }
+    for (index, call) in calls.iter().enumerate() {
+        out.push(Content::CallStart(index, call));
+        if !call.arguments.is_empty() {
+            out.extend(
+                split_chunks(&call.arguments, answer.chunks)
+                    .into_iter()
+                    .map(|piece| Content::CallArguments(index, piece)),
+            );
+        }
+    }
+    out
+}
+
+/// A streamed `delta` of chat content.
+fn chat_delta(content: Content<'_>) -> Value {
+    match content {
+        Content::Text(text) => json!({"content": text}),
+        Content::CallStart(index, call) => json!({"tool_calls": [{
+            "index": index,
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": ""},
+        }]}),
+        Content::CallArguments(index, piece) => {
+            json!({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+        }
+    }
+}
+
 fn usage(answer: &Answer, ask: &Ask<'_>, chunks: usize) -> Value {
     let (prompt, completion) = answer.usage.unwrap_or_else(|| {
         let words = prompt_words(ask.body);
@@ -148,10 +205,23 @@ fn prompt_words(body: &Value) -> u32 {
 }
 
 fn full_answer(answer: &Answer, ask: &Ask<'_>) -> Value {
-    let chunks = split_chunks(&answer.text, answer.chunks).len();
+    let chunks = contents(answer, ask.api).len();
     let usage = usage(answer, ask, chunks);
-    let reason = &answer.finish_reason;
+    let reason = answer.finish_reason();
     let choice = match ask.api {
+        Api::Chat if !answer.tool_calls.is_empty() => {
+            let content = if answer.text.is_empty() {
+                Value::Null
+            } else {
+                json!(answer.text)
+            };
+            let calls: Vec<Value> = answer
+                .tool_calls
+                .iter()
+                .map(|call| json!({"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}))
+                .collect();
+            json!({"index": 0, "message": {"role": "assistant", "content": content, "tool_calls": calls}, "logprobs": null, "finish_reason": reason})
+        }
         Api::Chat => {
             json!({"index": 0, "message": {"role": "assistant", "content": answer.text}, "logprobs": null, "finish_reason": reason})
         }
@@ -204,15 +274,19 @@ fn sse_pieces(answer: &Answer, ask: &Ask<'_>) -> Vec<Piece> {
     } else {
         "text_completion"
     };
-    let chunk = |content: Option<&str>, finish: Option<&str>| -> String {
+    let chunk = |content: Option<Content<'_>>, finish: Option<&str>| -> String {
         let mut choice = if chat {
-            let delta = content.map_or_else(|| json!({}), |c| json!({"content": c}));
+            let delta = content.map_or_else(|| json!({}), chat_delta);
             json!({"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish})
         } else {
-            json!({"index": 0, "text": content.unwrap_or(""), "logprobs": null, "finish_reason": finish})
+            let text = match content {
+                Some(Content::Text(text)) => text,
+                _ => "",
+            };
+            json!({"index": 0, "text": text, "logprobs": null, "finish_reason": finish})
         };
         if azure {
-            choice["content_filter_results"] = if content.is_some() {
+            choice["content_filter_results"] = if matches!(content, Some(Content::Text(_))) {
                 filter_results()
             } else {
                 json!({})
@@ -225,7 +299,7 @@ fn sse_pieces(answer: &Answer, ask: &Ask<'_>) -> Vec<Piece> {
         event(&value.to_string())
     };
 
-    let texts = split_chunks(&answer.text, answer.chunks);
+    let contents = contents(answer, ask.api);
     let mut preamble = String::new();
     if azure {
         let first = json!({"choices": [], "created": 0, "id": "", "model": "", "object": "", "prompt_filter_results": prompt_filter_results()});
@@ -235,13 +309,15 @@ fn sse_pieces(answer: &Answer, ask: &Ask<'_>) -> Vec<Piece> {
         let mut role = json!({"id": "cmpl-fake-1", "object": object, "created": CREATED, "model": ask.model, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": null, "finish_reason": null}]});
         if azure {
             role["choices"][0]["content_filter_results"] = json!({});
+        } else if include_usage {
+            role["usage"] = Value::Null;
         }
         preamble.push_str(&event(&role.to_string()));
     }
 
-    let mut pieces = Vec::with_capacity(texts.len() + 1);
-    let last = texts.len() - 1;
-    for (i, text) in texts.iter().enumerate() {
+    let mut pieces = Vec::with_capacity(contents.len() + 1);
+    let last = contents.len().saturating_sub(1);
+    for (i, content) in contents.iter().enumerate() {
         match answer.fault {
             Some(StreamFault::Cut(k)) if i == k => {
                 pieces.push(Piece::Cut);
@@ -260,7 +336,7 @@ fn sse_pieces(answer: &Answer, ask: &Ask<'_>) -> Vec<Piece> {
                 r#"{"id": "cmpl-fake-1", "choices": [{"index": 0, "text": "#,
             ));
         } else {
-            piece.push_str(&chunk(Some(text), None));
+            piece.push_str(&chunk(Some(*content), None));
         }
         if i == last {
             match answer.fault {
@@ -275,9 +351,9 @@ fn sse_pieces(answer: &Answer, ask: &Ask<'_>) -> Vec<Piece> {
                 }
                 _ => {}
             }
-            piece.push_str(&chunk(None, Some(&answer.finish_reason)));
+            piece.push_str(&chunk(None, Some(answer.finish_reason())));
             if include_usage {
-                let mut value = json!({"id": "cmpl-fake-1", "object": object, "created": CREATED, "model": ask.model, "choices": [], "usage": usage(answer, ask, texts.len())});
+                let mut value = json!({"id": "cmpl-fake-1", "object": object, "created": CREATED, "model": ask.model, "choices": [], "usage": usage(answer, ask, contents.len())});
                 if azure {
                     value["system_fingerprint"] = json!("fp_fake");
                 }

@@ -6,10 +6,18 @@ use bytes::Bytes;
 
 /// One scripted answer of [`FakeOpenAi`](super::FakeOpenAi).
 ///
-/// An answer ([`Reply::answer`]) is rendered in the shape the request asks for: JSON when the
-/// request body has no `"stream": true`, SSE otherwise; `text` choices on `/completions`,
-/// `message`/`delta` choices on `/chat/completions`; vLLM/OpenAI or Azure flavour by route; a
-/// model list on `GET /v1/models`. Errors and raw bodies are sent as given.
+/// An answer ([`Reply::answer`], [`Reply::tool_call`]) is rendered in the shape the request
+/// asks for: JSON when the request body has no `"stream": true`, SSE otherwise; `text` choices
+/// on `/completions`, `message`/`delta` choices on `/chat/completions`; vLLM/OpenAI or Azure
+/// flavour by route; a model list on `GET /v1/models`. Errors and raw bodies are sent as given.
+///
+/// A tool-call answer works with every answer modifier: [`chunks`](Self::chunks) splits the
+/// text and each call's `arguments`, [`usage`](Self::usage) and
+/// [`finish_reason`](Self::finish_reason) set what they say, and the stream faults
+/// ([`cut_after`](Self::cut_after), [`end_after`](Self::end_after),
+/// [`bad_json_at`](Self::bad_json_at)) count the text chunks, each call's opening chunk and
+/// its argument pieces alike, in the order they are sent. On `/completions`, which has no
+/// tools, only its text is sent.
 ///
 /// ```
 /// use std::time::Duration;
@@ -18,7 +26,10 @@ use bytes::Bytes;
 /// let streamed = Reply::answer("hello world").chunks(3).chunk_delay(Duration::from_millis(5));
 /// let broken = Reply::answer("hello world").chunks(4).cut_after(2);
 /// let limited = Reply::status(429).retry_after("1");
-/// # let _ = (streamed, broken, limited);
+/// let tools = Reply::tool_call("call_1", "get_weather", r#"{"city":"Paris"}"#)
+///     .and_tool_call("call_2", "get_time", r#"{"tz":"CET"}"#)
+///     .with_text("Let me check.");
+/// # let _ = (streamed, broken, limited, tools);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -46,13 +57,38 @@ pub(crate) enum ReplyKind {
 /// A successful answer and the faults to inject into its stream.
 #[derive(Debug, Clone)]
 pub(crate) struct Answer {
+    /// The answer text (before the tool calls, if any).
     pub text: String,
+    /// Function calls the answer makes, in order (`index` 0, 1, … when streamed).
+    pub tool_calls: Vec<ToolCall>,
     pub chunks: usize,
-    pub finish_reason: String,
+    /// `None`: `tool_calls` when the answer calls a tool, `stop` otherwise.
+    pub finish_reason: Option<String>,
     pub usage: Option<(u32, u32)>,
     pub fault: Option<StreamFault>,
     pub keep_alive: bool,
     pub crlf: bool,
+}
+
+impl Answer {
+    /// The `finish_reason` sent.
+    pub(crate) fn finish_reason(&self) -> &str {
+        match &self.finish_reason {
+            Some(reason) => reason,
+            None if !self.tool_calls.is_empty() => "tool_calls",
+            None => "stop",
+        }
+    }
+}
+
+/// One function call of an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ToolCall {
+    /// The call's id (`call_…`), which the client echoes as the `tool` message's `tool_call_id`.
+    pub id: String,
+    pub name: String,
+    /// The arguments as JSON text, sent as they are (a string, as OpenAI sends them).
+    pub arguments: String,
 }
 
 /// How a streamed answer goes wrong.
@@ -80,13 +116,60 @@ impl Reply {
     pub fn answer(text: impl Into<String>) -> Self {
         Self::new(ReplyKind::Answer(Answer {
             text: text.into(),
+            tool_calls: Vec::new(),
             chunks: 1,
-            finish_reason: "stop".into(),
+            finish_reason: None,
             usage: None,
             fault: None,
             keep_alive: false,
             crlf: false,
         }))
+    }
+
+    /// An answer calling function `name` with `arguments` (JSON text, sent as it is) under the
+    /// call id `id`: no text, `finish_reason` `tool_calls`, and when streamed the arguments in
+    /// [`TOOL_CALL_CHUNKS`](Self::TOOL_CALL_CHUNKS) pieces unless [`chunks`](Self::chunks) says
+    /// otherwise.
+    pub fn tool_call(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        arguments: impl Into<String>,
+    ) -> Self {
+        Self::answer("")
+            .chunks(Self::TOOL_CALL_CHUNKS)
+            .and_tool_call(id, name, arguments)
+    }
+
+    /// How many pieces a [`Reply::tool_call`] streams each text and each call's arguments in.
+    pub const TOOL_CALL_CHUNKS: usize = 3;
+
+    /// Adds another function call after the answer's calls (parallel tool calls); on an answer
+    /// without calls, its `finish_reason` becomes `tool_calls` unless set. Only for answers.
+    #[must_use]
+    pub fn and_tool_call(
+        mut self,
+        id: impl Into<String>,
+        name: impl Into<String>,
+        arguments: impl Into<String>,
+    ) -> Self {
+        if let Some(a) = self.answer_mut() {
+            a.tool_calls.push(ToolCall {
+                id: id.into(),
+                name: name.into(),
+                arguments: arguments.into(),
+            });
+        }
+        self
+    }
+
+    /// Sets the answer's text, sent before its tool calls (a tool-call answer has none by
+    /// default). Only for answers.
+    #[must_use]
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        if let Some(a) = self.answer_mut() {
+            a.text = text.into();
+        }
+        self
     }
 
     /// The same as [`Reply::answer`]: whether it streams is up to the request's `stream` flag.
@@ -141,8 +224,8 @@ impl Reply {
         }
     }
 
-    /// Splits the answer's text into `n` chunks of about equal length in characters (at least 1;
-    /// fewer when the text is shorter). Only for answers.
+    /// Splits the answer's text, and each tool call's `arguments`, into `n` chunks of about equal
+    /// length in characters (at least 1; fewer when shorter). Only for answers.
     #[must_use]
     pub fn chunks(mut self, n: usize) -> Self {
         if let Some(a) = self.answer_mut() {
@@ -151,17 +234,18 @@ impl Reply {
         self
     }
 
-    /// The `finish_reason` the answer ends with (default `stop`).
+    /// The `finish_reason` the answer ends with (default `stop`, or `tool_calls` when it calls a
+    /// tool).
     #[must_use]
     pub fn finish_reason(mut self, reason: impl Into<String>) -> Self {
         if let Some(a) = self.answer_mut() {
-            a.finish_reason = reason.into();
+            a.finish_reason = Some(reason.into());
         }
         self
     }
 
     /// The usage reported (default: prompt tokens = words of the prompt, completion tokens =
-    /// number of chunks).
+    /// number of content chunks, tool-call chunks included).
     #[must_use]
     pub fn usage(mut self, prompt_tokens: u32, completion_tokens: u32) -> Self {
         if let Some(a) = self.answer_mut() {
@@ -272,5 +356,38 @@ mod tests {
         assert_eq!(split_chunks("héé", 2).concat(), "héé");
         assert_eq!(split_chunks("ab", 5), vec!["a", "b"]);
         assert_eq!(split_chunks("", 3), vec![""]);
+    }
+
+    fn answer(reply: Reply) -> Answer {
+        match reply.kind {
+            ReplyKind::Answer(a) => a,
+            _ => panic!("not an answer"),
+        }
+    }
+
+    #[test]
+    fn tool_calls_finish_with_tool_calls_unless_told_otherwise() {
+        let one = answer(Reply::tool_call("c1", "f", "{}"));
+        assert_eq!(one.finish_reason(), "tool_calls");
+        assert_eq!(one.text, "");
+        assert_eq!(one.chunks, Reply::TOOL_CALL_CHUNKS);
+        let two = answer(
+            Reply::tool_call("c1", "f", "{}")
+                .and_tool_call("c2", "g", "[]")
+                .with_text("hi")
+                .finish_reason("length"),
+        );
+        assert_eq!(two.finish_reason(), "length");
+        assert_eq!((two.text.as_str(), two.tool_calls.len()), ("hi", 2));
+        let added = answer(Reply::answer("x").and_tool_call("c1", "f", "{}"));
+        assert_eq!(added.finish_reason(), "tool_calls");
+        assert_eq!(answer(Reply::answer("x")).finish_reason(), "stop");
+        assert!(matches!(
+            Reply::status(500)
+                .with_text("x")
+                .and_tool_call("c", "f", "{}")
+                .kind,
+            ReplyKind::Error { .. }
+        ));
     }
 }

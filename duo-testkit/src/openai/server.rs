@@ -1,4 +1,4 @@
-//! The axum side of the fake: routing, recording, key checks and writing the rendered reply.
+//! The axum side of the fake: routing, recording, key and tool checks, writing the rendered reply.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -14,6 +14,7 @@ use bytes::Bytes;
 use futures::channel::mpsc;
 use serde_json::{Value, json};
 
+use super::check::check_chat;
 use super::counted::{Counters, TrackedStream};
 use super::record::RecordedRequest;
 use super::render::{Api, Ask, Flavour, Piece, Rendered, render};
@@ -136,6 +137,12 @@ pub(crate) async fn handle(
                 ),
             };
         }
+    }
+
+    if api == Api::Chat
+        && let Err(invalid) = check_chat(&recorded.body)
+    {
+        return simple(400, &invalid.body());
     }
 
     let model = deployment.unwrap_or_else(|| {

@@ -1,0 +1,234 @@
+//! The providers' rows of the settings table ([`GROUPS`](super::settings::GROUPS)): the
+//! upstream clients, and Vertex AI with GitLab's names for its settings.
+
+use super::settings::{Setting, s};
+
+/// `[providers]`: limits, retries and each platform's settings.
+pub(crate) const PROVIDERS: &[Setting] = &[
+            s("providers.max_clients", "256", "cached model clients (LRU)"),
+            s(
+                "providers.resilience.connect_timeout",
+                "5s",
+                "to connect to a model server",
+            ),
+            s(
+                "providers.resilience.first_byte_timeout",
+                "30s",
+                "from a streamed attempt to its first event",
+            ),
+            s(
+                "providers.resilience.idle_timeout",
+                "30s",
+                "between stream chunks",
+            ),
+            s(
+                "providers.resilience.total_timeout",
+                "120s",
+                "(a prompt's own timeout wins)",
+            ),
+            s(
+                "providers.resilience.max_retries",
+                "2",
+                "only before the first chunk",
+            ),
+            s(
+                "providers.resilience.base_backoff",
+                "200ms",
+                "first retry delay, doubled per retry, with jitter",
+            ),
+            s(
+                "providers.resilience.max_backoff",
+                "5s",
+                "largest retry delay",
+            ),
+            s(
+                "providers.resilience.max_retry_after",
+                "10s",
+                "longer Retry-After: no retry",
+            ),
+            s(
+                "providers.http.pool_idle_timeout",
+                "90s",
+                "idle pooled connections are closed after",
+            ),
+            s(
+                "providers.http.pool_max_idle_per_host",
+                "64",
+                "idle pooled connections kept per host",
+            ),
+            s(
+                "providers.http.tcp_keepalive",
+                "60s",
+                "TCP keep-alive of upstream connections",
+            ),
+            s(
+                "providers.http.user_agent",
+                "duo-gateway/<version>",
+                "User-Agent of upstream requests",
+            ),
+            s(
+                "providers.http.ca_bundle",
+                "unset",
+                "extra root CAs (PEM), models and GitLab",
+            ),
+            s(
+                "providers.http.max_response_bytes",
+                "16777216",
+                "largest non-streamed answer",
+            ),
+            s(
+                "providers.http.max_event_bytes",
+                "1048576",
+                "largest SSE event of a stream",
+            ),
+            s(
+                "providers.openai.placeholder_key",
+                "dummy_key",
+                "sent when a model has no key",
+            ),
+            s(
+                "providers.openai.base_url",
+                "https://api.openai.com/v1",
+                "where openai/ models without their own endpoint go",
+            ),
+            s(
+                "providers.openai.api_key",
+                "unset: OPENAI_API_KEY",
+                "the operator's key for those requests only",
+            )
+            .more("the operator's OpenAI key, sent only to `providers.openai.base_url` (never to an endpoint a request names); unset: the `OPENAI_API_KEY` environment variable"),
+            s(
+                "providers.azure.api_version",
+                "2024-10-21",
+                "api-version of Azure OpenAI calls",
+            ),
+            s("providers.azure.auth", "api_key", "or bearer"),
+            s(
+                "providers.bedrock.region",
+                "AWS default chain",
+                "AWS region of Bedrock calls",
+            ),
+            s(
+                "providers.bedrock.access_key_id",
+                "AWS default chain",
+                "static AWS key id (with secret_access_key)",
+            ),
+            s(
+                "providers.bedrock.secret_access_key",
+                "AWS default chain",
+                "static AWS secret key",
+            ),
+            s(
+                "providers.bedrock.session_token",
+                "unset",
+                "session token of temporary static keys",
+            ),
+            s(
+                "providers.bedrock.profile",
+                "unset",
+                "a ~/.aws/config profile",
+            ),
+            s(
+                "providers.bedrock.endpoint_url",
+                "unset",
+                "private endpoint",
+            ),
+            s(
+                "providers.anthropic.base_url",
+                "https://api.anthropic.com",
+                "where anthropic/ models without their own endpoint go",
+            ),
+            s(
+                "providers.anthropic.api_key",
+                "unset: ANTHROPIC_API_KEY",
+                "the operator's key for those requests only",
+            )
+            .more("the operator's key, sent only to `providers.anthropic.base_url` (never to an endpoint a request names); unset: the `ANTHROPIC_API_KEY` environment variable"),
+            s(
+                "providers.anthropic.version",
+                "2023-06-01",
+                "the anthropic-version header",
+            ),
+            s(
+                "providers.anthropic.default_max_tokens",
+                "4096",
+                "max_tokens when a prompt sets none",
+            ),
+        ];
+
+/// Vertex AI, under duo's keys and GitLab's.
+pub(crate) const VERTEX: &[Setting] = &[
+    s(
+        "providers.vertex.project",
+        "unset: VERTEXAI_PROJECT",
+        "Google Cloud project of vertex_ai/ models",
+    ),
+    s(
+        "google_cloud_platform.project",
+        "unset",
+        "GitLab's name for the project",
+    ),
+    s(
+        "providers.vertex.location",
+        "us-central1",
+        "region, or global",
+    )
+    .more("the region of every Vertex AI call (`us-central1`, `europe-west4`, …, or `global`); unset: `vertex_text_model.location`, `google_cloud_platform.location`, `VERTEXAI_LOCATION`, then `us-central1`"),
+    s(
+        "vertex_text_model.location",
+        "unset",
+        "GitLab's name for the location",
+    ),
+    s(
+        "google_cloud_platform.location",
+        "unset",
+        "GitLab's other name for it",
+    ),
+    s(
+        "providers.vertex.endpoint",
+        "https://{location}-aiplatform.googleapis.com",
+        "API host or base URL (private endpoint)",
+    ),
+    s(
+        "vertex_text_model.endpoint",
+        "unset",
+        "GitLab's name for the endpoint",
+    ),
+    s(
+        "providers.vertex.credentials_file",
+        "unset: GOOGLE_APPLICATION_CREDENTIALS",
+        "service-account key file; none: the metadata server",
+    )
+    .more("a service-account key (JSON), exchanged for access tokens with the JWT-bearer grant at its `token_uri`; with neither a file nor a key, tokens come from the metadata server's default service account"),
+    s(
+        "providers.vertex.credentials_json",
+        "unset",
+        "the key itself, as JSON text (never printed)",
+    ),
+    s(
+        "google_cloud_platform.service_account_json_key",
+        "unset",
+        "GitLab's name for it",
+    ),
+    s(
+        "providers.vertex.token_uri",
+        "the key's token_uri",
+        "where the signed assertion is exchanged",
+    ),
+    s(
+        "providers.vertex.metadata_host",
+        "unset: GCE_METADATA_HOST, metadata.google.internal",
+        "metadata server, host[:port]",
+    )
+    .more("the metadata server (`host[:port]`), asked only for access tokens, by a client that alone may reach link-local addresses"),
+    s(
+        "providers.vertex.anthropic_version",
+        "vertex-2023-10-16",
+        "anthropic_version of Claude calls",
+    ),
+    s(
+        "providers.vertex.default_max_tokens",
+        "4096",
+        "Claude's max_tokens when a prompt sets none",
+    ),
+];

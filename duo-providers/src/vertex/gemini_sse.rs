@@ -1,0 +1,133 @@
+//! Gemini's stream (`:streamGenerateContent?alt=sse`): every `data:` event is a whole
+//! `GenerateContentResponse` chunk, read by [`GeminiEvents`] on the shared decoder.
+
+use duo_core::{Error, FinishReason, StreamEvent, ToolCallDelta, Usage};
+use eventsource_stream::Event;
+
+use super::gemini_wire::{GenerateResponse, UsageMetadata};
+use super::google_error;
+use crate::http::excerpt;
+use crate::sse::{SseProtocol, Step};
+
+/// What the chunks said so far.
+#[derive(Debug, Default)]
+pub(crate) struct GeminiEvents {
+    usage: Option<UsageMetadata>,
+    stop: Option<FinishReason>,
+    /// How many calls were yielded (the next call's ordinal).
+    calls: u32,
+}
+
+/// The events of one chunk (candidate 0): text parts as deltas (thoughts skipped), calls as
+/// whole tool-call pieces; `calls` numbers the calls across the answer.
+pub(crate) fn chunk_events(chunk: &mut GenerateResponse, calls: &mut u32) -> Vec<StreamEvent> {
+    let mut events = Vec::new();
+    let Some(candidate) = chunk.candidates.iter_mut().find(|c| c.index == 0) else {
+        return events;
+    };
+    for part in candidate
+        .content
+        .take()
+        .map(|c| c.parts)
+        .unwrap_or_default()
+    {
+        if let Some(call) = part.function_call {
+            let id = call
+                .id
+                .filter(|id| !id.is_empty())
+                .unwrap_or_else(|| format!("call_{calls}"));
+            let arguments = call
+                .args
+                .map_or_else(|| "{}".to_owned(), |args| args.to_string());
+            events.push(StreamEvent::ToolCall(ToolCallDelta::whole(
+                *calls,
+                duo_core::ToolCall::new(id, call.name, arguments),
+            )));
+            *calls += 1;
+        } else if let Some(text) = part.text
+            && !part.thought
+            && !text.is_empty()
+        {
+            events.push(StreamEvent::Delta(text));
+        }
+    }
+    events
+}
+
+/// A finish reason as Gemini spells it; calls made turn a natural stop into tool calls.
+pub(crate) fn finish_reason(reason: &str, made_calls: bool) -> FinishReason {
+    match reason {
+        "STOP" if made_calls => FinishReason::ToolCalls,
+        "STOP" => FinishReason::Stop,
+        "MAX_TOKENS" => FinishReason::Length,
+        "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "IMAGE_SAFETY" => {
+            FinishReason::ContentFilter
+        }
+        other => FinishReason::Other(other.to_ascii_lowercase()),
+    }
+}
+
+/// Gemini's usage as duo's (thinking tokens count as output).
+pub(crate) fn usage(u: UsageMetadata) -> Usage {
+    Usage {
+        input_tokens: u.prompt_token_count,
+        output_tokens: u
+            .candidates_token_count
+            .saturating_add(u.thoughts_token_count),
+    }
+}
+
+impl SseProtocol for GeminiEvents {
+    const TRUNCATED: &'static str = "the stream ended before the model finished (no finishReason)";
+
+    fn on_event(&mut self, event: &Event, upstream: &str) -> Result<Step, Error> {
+        let data = event.data.trim();
+        let mut chunk: GenerateResponse =
+            serde_json::from_str(data).map_err(|e| Error::Protocol {
+                upstream: upstream.to_owned(),
+                message: format!("bad JSON in a stream chunk ({e}): {}", excerpt(data, 200)),
+            })?;
+        if let Some(error) = chunk.error.take() {
+            return Err(google_error(upstream, &error, None));
+        }
+        if chunk.usage_metadata.is_some() {
+            self.usage = chunk.usage_metadata;
+        }
+        if let Some(reason) = chunk
+            .prompt_feedback
+            .as_ref()
+            .and_then(|f| f.block_reason.as_deref())
+        {
+            // the prompt was refused: no candidate follows
+            tracing::debug!(reason, "Gemini blocked the prompt");
+            self.stop = Some(FinishReason::ContentFilter);
+            return Ok(Step::Done);
+        }
+        let reason = chunk
+            .candidates
+            .iter()
+            .find(|c| c.index == 0)
+            .and_then(|c| c.finish_reason.clone());
+        let events = chunk_events(&mut chunk, &mut self.calls);
+        if let Some(reason) = reason {
+            self.stop = Some(finish_reason(&reason, self.calls > 0));
+        }
+        Ok(match (events.len(), self.stop.is_some()) {
+            // the finish comes after this chunk's pieces: the decoder yields them first
+            (0, true) => Step::Done,
+            (0, false) => Step::Nothing,
+            (_, _) => Step::Events(events),
+        })
+    }
+
+    fn complete(&self) -> bool {
+        self.stop.is_some()
+    }
+
+    fn finish(&mut self) -> StreamEvent {
+        StreamEvent::Finish {
+            reason: self.stop.take().unwrap_or_default(),
+            usage: self.usage.map(usage),
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! [`VertexProvider`]: the operator's Vertex AI settings resolved once, and the one
+//! [`GoogleAuth`] every Vertex model shares, built on first use.
+
+use std::sync::Arc;
+
+use duo_core::{Error, ModelEndpoint};
+use tokio::sync::OnceCell;
+
+use super::credentials::GoogleAuth;
+use super::model::VertexModel;
+use super::settings::{CredentialSource, ResolvedVertex, VertexSettings};
+use crate::{EgressPolicy, HttpClient, HttpSettings};
+
+/// What every Vertex model shares.
+#[derive(Debug)]
+struct Shared {
+    vertex: ResolvedVertex,
+    auth: Arc<GoogleAuth>,
+}
+
+/// Builds [`VertexModel`]s for the operator's project; the settings are resolved and the
+/// credentials loaded on the first model (a gateway that serves no Vertex model never needs a
+/// project), and a failure is reported to that request and tried again on the next.
+#[derive(Debug)]
+pub struct VertexProvider {
+    settings: VertexSettings,
+    shared: OnceCell<Shared>,
+}
+
+impl VertexProvider {
+    /// A provider for `settings`.
+    #[must_use]
+    pub fn new(settings: VertexSettings) -> Self {
+        Self {
+            settings,
+            shared: OnceCell::new(),
+        }
+    }
+
+    /// The client for `endpoint` (its base URL and key, which came from a request, are not
+    /// used); `http` carries the calls, and a client allowed to reach link-local addresses is
+    /// built from `http_settings` and `egress` for the metadata server only.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for unusable settings or credentials, [`Error::InvalidRequest`] for a
+    /// bad model id.
+    pub async fn model(
+        &self,
+        endpoint: &ModelEndpoint,
+        http: &HttpClient,
+        http_settings: &HttpSettings,
+        egress: &EgressPolicy,
+    ) -> Result<VertexModel, Error> {
+        let shared = self
+            .shared
+            .get_or_try_init(|| async {
+                let vertex = self.settings.resolve()?;
+                let auth = match &vertex.credentials {
+                    CredentialSource::ServiceAccount(path) => GoogleAuth::service_account(
+                        path,
+                        self.settings.token_uri.as_deref(),
+                        http.clone(),
+                    )?,
+                    CredentialSource::ServiceAccountJson(key) => GoogleAuth::service_account_json(
+                        key.expose(),
+                        "vertex.credentials_json",
+                        self.settings.token_uri.as_deref(),
+                        http.clone(),
+                    )?,
+                    CredentialSource::MetadataServer(base) => {
+                        let metadata = HttpClient::new(
+                            http_settings,
+                            http.connect_timeout(),
+                            &egress.clone().allow_link_local(true),
+                        )?;
+                        GoogleAuth::metadata_server(base, metadata)?
+                    }
+                };
+                Ok::<_, Error>(Shared {
+                    vertex,
+                    auth: Arc::new(auth),
+                })
+            })
+            .await?;
+        VertexModel::new(
+            http,
+            Arc::clone(&shared.auth),
+            &shared.vertex,
+            endpoint.model(),
+            &self.settings.anthropic_version,
+            self.settings.default_max_tokens,
+        )
+    }
+}
