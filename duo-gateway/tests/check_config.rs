@@ -72,6 +72,41 @@ fn check_config_refuses_unusable_bedrock_settings_and_misspelt_keys_naming_them(
         assert!(out.status.success(), "{name}: {all}");
         assert!(!all.contains(value), "{name}: {all}");
     }
+    // Vertex AI under GitLab's names: the key is parsed at start-up and never printed.
+    let key = "{\"type\": \"service_account\", \"client_email\": \"sa@p.iam.gserviceaccount.com\", \"private_key\": \"not-a-key-secret-0123\"}";
+    let out = check_config(&[
+        ("AIGW_GOOGLE_CLOUD_PLATFORM__PROJECT", "acme-ai"),
+        ("AIGW_GOOGLE_CLOUD_PLATFORM__SERVICE_ACCOUNT_JSON_KEY", key),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("vertex.credentials_json: private_key is not an RSA key in PEM"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not-a-key-secret-0123"), "{stderr}");
+    let out = check_config(&[
+        ("AIGW_GOOGLE_CLOUD_PLATFORM__PROJECT", "acme-ai"),
+        ("AIGW_VERTEX_TEXT_MODEL__ENDPOINT", "ftp://vertex.internal"),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("providers.vertex.endpoint: 'ftp://vertex.internal'"),
+        "{stderr}"
+    );
+    let out = check_config(&[
+        ("AIGW_GOOGLE_CLOUD_PLATFORM__PROJECT", "acme-ai"),
+        ("AIGW_VERTEX_TEXT_MODEL__LOCATION", "europe-west4"),
+        ("GCE_METADATA_HOST", "127.0.0.1:1"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("europe-west4"), "{stdout}");
     // GitLab's LiteLLM switch, carried over from its gateway, is accepted (and does nothing).
     let out = check_config(&[("AIGW_LOGGING__ENABLE_LITELLM_LOGGING", "true")]);
     assert!(

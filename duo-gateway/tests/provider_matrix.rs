@@ -1,5 +1,5 @@
 //! Every GitLab model route × streaming/non-streaming × vLLM / Azure OpenAI / Bedrock /
-//! Anthropic / OpenAI, end to end.
+//! Anthropic / OpenAI / Vertex AI, end to end.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,7 +7,9 @@ mod support;
 
 use duo_testkit::anthropic::FakeAnthropic;
 use duo_testkit::bedrock::FakeBedrock;
+use duo_testkit::google_oauth::FakeGoogleOAuth;
 use duo_testkit::openai::FakeOpenAi;
+use duo_testkit::vertex::FakeVertex;
 use serde_json::{Value, json};
 use support::{client, config, start};
 
@@ -95,7 +97,15 @@ async fn every_route_streams_and_answers_through_every_provider() {
     let openai = FakeOpenAi::start().await;
     let bedrock = FakeBedrock::start().await;
     let anthropic = FakeAnthropic::start().await;
+    let vertex = FakeVertex::start().await;
+    let google = FakeGoogleOAuth::start().await;
+    vertex.trust(&google);
+    let keys = tempfile::tempdir().unwrap();
     let mut cfg = config();
+    cfg.google_cloud_platform.project = Some("acme-ai".into());
+    cfg.vertex_text_model.endpoint = Some(vertex.url());
+    cfg.providers.vertex.credentials_file =
+        Some(google.write_service_account(keys.path()).unwrap());
     cfg.providers.anthropic.base_url = anthropic.url();
     cfg.providers.openai.base_url = openai.url();
     cfg.providers.bedrock.endpoint_url = Some(bedrock.url());
@@ -106,7 +116,7 @@ async fn every_route_streams_and_answers_through_every_provider() {
 
     let vllm_url = openai.url();
     let azure_url = openai.azure_url();
-    let providers: [(&str, &str, Option<&str>, &str); 5] = [
+    let providers: [(&str, &str, Option<&str>, &str); 6] = [
         (
             "mistral",
             "custom_openai/mistral-7b",
@@ -134,6 +144,15 @@ async fn every_route_streams_and_answers_through_every_provider() {
             None,
             "Hello from the fake.",
         ),
+        // Claude on Vertex; a request's endpoint is never used for Vertex: the operator's
+        // project and key. (Gemini's families have no code-suggestion prompts yet: see
+        // tool_calls.rs and vertex.rs for Gemini through the gateway.)
+        (
+            "claude_3",
+            "vertex_ai/claude-sonnet-4-5@20250929",
+            Some("http://attacker.example:9/v1"),
+            "Hello from the fake.",
+        ),
     ];
     let mut served = 0;
     for (family, identifier, endpoint, expected) in providers {
@@ -144,6 +163,7 @@ async fn every_route_streams_and_answers_through_every_provider() {
                         openai.request_count(),
                         bedrock.requests().len(),
                         anthropic.request_count(),
+                        vertex.request_count(),
                     )
                 };
                 let before = counts();
@@ -155,19 +175,56 @@ async fn every_route_streams_and_answers_through_every_provider() {
                     .await
                     .unwrap();
                 let case = format!("{route:?} stream={stream} via {identifier}");
-                assert_eq!(res.status(), 200, "{case}");
+                if res.status() != 200 {
+                    panic!("{case}: {} {}", res.status(), res.text().await.unwrap());
+                }
                 assert_eq!(route.answer(res, stream).await, expected, "{case}");
                 let after = counts();
                 if identifier.starts_with("bedrock/") {
-                    assert_eq!(after, (before.0, before.1 + 1, before.2), "{case}");
+                    assert_eq!(
+                        after,
+                        (before.0, before.1 + 1, before.2, before.3),
+                        "{case}"
+                    );
+                } else if identifier.starts_with("vertex_ai/") {
+                    assert_eq!(
+                        after,
+                        (before.0, before.1, before.2, before.3 + 1),
+                        "{case}"
+                    );
+                    let req = vertex.last_request().unwrap();
+                    let method = if stream {
+                        "streamRawPredict"
+                    } else {
+                        "rawPredict"
+                    };
+                    assert_eq!(
+                        req.path(),
+                        format!(
+                            "/v1/projects/acme-ai/locations/us-central1/publishers/anthropic/models/claude-sonnet-4-5@20250929:{method}"
+                        ),
+                        "{case}"
+                    );
+                    assert_eq!(
+                        req.bearer(),
+                        google.issued_tokens().first().map(String::as_str)
+                    );
                 } else if identifier.starts_with("anthropic/") {
-                    assert_eq!(after, (before.0, before.1, before.2 + 1), "{case}");
+                    assert_eq!(
+                        after,
+                        (before.0, before.1, before.2 + 1, before.3),
+                        "{case}"
+                    );
                     let req = anthropic.last_request().unwrap();
                     assert_eq!(req.is_streaming(), stream, "{case}");
                     assert_eq!(req.body["model"], "claude-sonnet-4-5", "{case}");
                     assert_eq!(req.header("x-api-key"), Some("k"), "{case}");
                 } else {
-                    assert_eq!(after, (before.0 + 1, before.1, before.2), "{case}");
+                    assert_eq!(
+                        after,
+                        (before.0 + 1, before.1, before.2, before.3),
+                        "{case}"
+                    );
                     let req = openai.last_request().unwrap();
                     assert_eq!(req.is_streaming(), stream, "{case}");
                     if identifier.starts_with("azure/") {
@@ -184,5 +241,6 @@ async fn every_route_streams_and_answers_through_every_provider() {
             }
         }
     }
-    assert_eq!(served, 40);
+    assert_eq!(served, 48);
+    assert_eq!(google.exchanges(), 1, "one token for every Vertex call");
 }

@@ -11,7 +11,9 @@ use duo_core::Secret;
 use duo_openai_api::{ClientKeyEntry, OpenAiModelConfig};
 use duo_testkit::anthropic::{self, FakeAnthropic};
 use duo_testkit::bedrock::{self, FakeBedrock};
+use duo_testkit::google_oauth::FakeGoogleOAuth;
 use duo_testkit::openai::{self, FakeOpenAi};
+use duo_testkit::vertex::{self, FakeVertex};
 use serde_json::{Value, json};
 use support::{client, config, start};
 
@@ -19,7 +21,8 @@ const CLIENT_KEY: &str = "sk-openai-client-tools-0123";
 
 /// One model of the gateway's OpenAI-compatible API.
 fn model(name: &str, identifier: &str, endpoint: Option<String>) -> OpenAiModelConfig {
-    let operator_credentials = identifier.starts_with("bedrock/");
+    let operator_credentials =
+        identifier.starts_with("bedrock/") || identifier.starts_with("vertex_ai/");
     OpenAiModelConfig {
         name: name.into(),
         identifier: identifier.into(),
@@ -36,6 +39,9 @@ struct Upstreams {
     openai: FakeOpenAi,
     anthropic: FakeAnthropic,
     bedrock: FakeBedrock,
+    vertex: FakeVertex,
+    _google: FakeGoogleOAuth,
+    _keys: tempfile::TempDir,
     gateway: support::TestGateway,
 }
 
@@ -43,7 +49,14 @@ async fn upstreams() -> Upstreams {
     let openai = FakeOpenAi::start().await;
     let anthropic = FakeAnthropic::start().await;
     let bedrock = FakeBedrock::start().await;
+    let vertex = FakeVertex::start().await;
+    let google = FakeGoogleOAuth::start().await;
+    vertex.trust(&google);
+    let keys = tempfile::tempdir().unwrap();
     let mut c = config();
+    c.providers.vertex.project = Some("acme-ai".into());
+    c.providers.vertex.endpoint = Some(vertex.url());
+    c.providers.vertex.credentials_file = Some(google.write_service_account(keys.path()).unwrap());
     c.providers.anthropic.base_url = anthropic.url();
     c.providers.openai.base_url = openai.url();
     c.providers.bedrock.endpoint_url = Some(bedrock.url());
@@ -58,12 +71,21 @@ async fn upstreams() -> Upstreams {
         model("openai", "openai/gpt-4.1", None),
         model("anthropic", "anthropic/claude-sonnet-4-5", None),
         model("bedrock", "bedrock/anthropic.claude-sonnet-4-5-v1:0", None),
+        model("gemini", "vertex_ai/gemini-2.5-pro", None),
+        model(
+            "claude-vertex",
+            "vertex_ai/claude-sonnet-4-5@20250929",
+            None,
+        ),
     ];
     let gateway = start(c).await;
     Upstreams {
         openai,
         anthropic,
         bedrock,
+        vertex,
+        _google: google,
+        _keys: keys,
         gateway,
     }
 }
@@ -265,6 +287,65 @@ async fn bedrock_gets_a_tool_config_and_tool_blocks_and_answers_tool_calls() {
             seen["messages"][2]["content"][0]["toolResult"],
             json!({"toolUseId": "call_0", "content": [{"text": "12 °C"}]})
         );
+    }
+}
+
+#[tokio::test]
+async fn gemini_gets_function_declarations_and_its_whole_calls_come_back_as_tool_calls() {
+    let up = upstreams().await;
+    up.vertex.set_default(vertex::Reply::function_call(
+        "get_weather",
+        json!({"city": "Bergen"}),
+    ));
+    for stream in [false, true] {
+        let (calls, finish) =
+            calls_of(ask(&up, "gemini", stream).send().await.unwrap(), stream).await;
+        // Gemini gives calls no id: the gateway numbers them.
+        assert_eq!(
+            calls,
+            vec![(
+                "call_0".to_owned(),
+                "get_weather".to_owned(),
+                "{\"city\":\"Bergen\"}".to_owned()
+            )],
+            "stream={stream}"
+        );
+        assert_eq!(finish, "tool_calls");
+        let seen = up.vertex.last_request().unwrap();
+        let body = seen.body();
+        assert_eq!(
+            body["tools"][0]["functionDeclarations"][0]["name"],
+            "get_weather"
+        );
+        assert_eq!(body["toolConfig"]["functionCallingConfig"]["mode"], "ANY");
+        assert_eq!(
+            body["systemInstruction"]["parts"][0]["text"],
+            "Use the tools."
+        );
+        assert_eq!(
+            body["contents"][2]["parts"][0]["functionResponse"],
+            json!({"name": "get_weather", "response": {"content": "12 °C"}})
+        );
+    }
+}
+
+#[tokio::test]
+async fn claude_on_vertex_answers_tool_calls_through_raw_predict() {
+    let up = upstreams().await;
+    up.vertex.set_claude_default(
+        anthropic::Reply::tool_use("call_1", "get_weather", json!({"city": "Bergen"})).chunks(2),
+    );
+    for stream in [false, true] {
+        let (calls, finish) = calls_of(
+            ask(&up, "claude-vertex", stream).send().await.unwrap(),
+            stream,
+        )
+        .await;
+        assert_eq!(calls, expected(), "stream={stream}");
+        assert_eq!(finish, "tool_calls");
+        let seen = up.vertex.last_request().unwrap();
+        assert_eq!(seen.body()["tool_choice"], json!({"type": "any"}));
+        assert_eq!(seen.body()["anthropic_version"], "vertex-2023-10-16");
     }
 }
 

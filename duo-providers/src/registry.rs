@@ -168,8 +168,9 @@ impl Registry {
     }
 
     /// Like [`new`](Self::new), but fails when the shared HTTP client cannot be built (an
-    /// unreadable CA bundle, …) or the Bedrock settings are unusable: what a first request would
-    /// otherwise find out.
+    /// unreadable CA bundle, …), the Bedrock, Anthropic or OpenAI settings are unusable, or (when
+    /// a Vertex AI project is set) the Vertex settings or credentials are: what a first request
+    /// would otherwise find out.
     ///
     /// # Errors
     /// [`Error::Config`] naming the bad setting.
@@ -180,13 +181,17 @@ impl Registry {
         config.anthropic.validate()?;
         #[cfg(feature = "openai")]
         config.openai.validate()?;
-        #[cfg(feature = "vertex")]
-        if config.vertex.is_configured() {
-            config.vertex.resolve()?;
-        }
         let registry = Self::new(config);
         if let Err(e) = &registry.http {
             return Err(e.clone());
+        }
+        #[cfg(feature = "vertex")]
+        if registry.config.vertex.is_configured() {
+            registry.vertex.check(
+                registry.http()?,
+                &registry.config.http,
+                &registry.config.egress,
+            )?;
         }
         Ok(registry)
     }

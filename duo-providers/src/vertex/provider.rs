@@ -28,6 +28,60 @@ pub struct VertexProvider {
 }
 
 impl VertexProvider {
+    /// Resolves the settings, loads the credentials (no token is fetched) and checks the
+    /// endpoint against the egress policy: what the first Vertex request would find out.
+    ///
+    /// # Errors
+    /// As [`model`](Self::model).
+    pub fn check(
+        &self,
+        http: &HttpClient,
+        http_settings: &HttpSettings,
+        egress: &EgressPolicy,
+    ) -> Result<(), Error> {
+        self.shared(http, http_settings, egress).map(drop)
+    }
+
+    fn shared(
+        &self,
+        http: &HttpClient,
+        http_settings: &HttpSettings,
+        egress: &EgressPolicy,
+    ) -> Result<Shared, Error> {
+        let vertex = self.settings.resolve()?;
+        // The endpoint is the operator's, yet the policy still holds: a literal metadata or
+        // link-local address is never connected to (reqwest asks no resolver for literals).
+        egress
+            .check_url(&vertex.base)
+            .map_err(|refused| Error::EgressRefused {
+                upstream: format!("Vertex AI at {}", refused.host()),
+                rule: refused.to_string(),
+            })?;
+        let auth = match &vertex.credentials {
+            CredentialSource::ServiceAccount(path) => {
+                GoogleAuth::service_account(path, self.settings.token_uri.as_deref(), http.clone())?
+            }
+            CredentialSource::ServiceAccountJson(key) => GoogleAuth::service_account_json(
+                key.expose(),
+                "vertex.credentials_json",
+                self.settings.token_uri.as_deref(),
+                http.clone(),
+            )?,
+            CredentialSource::MetadataServer(base) => {
+                let metadata = HttpClient::new(
+                    http_settings,
+                    http.connect_timeout(),
+                    &egress.clone().allow_link_local(true),
+                )?;
+                GoogleAuth::metadata_server(base, metadata)?
+            }
+        };
+        Ok(Shared {
+            vertex,
+            auth: Arc::new(auth),
+        })
+    }
+
     /// A provider for `settings`.
     #[must_use]
     pub fn new(settings: VertexSettings) -> Self {
@@ -53,34 +107,7 @@ impl VertexProvider {
     ) -> Result<VertexModel, Error> {
         let shared = self
             .shared
-            .get_or_try_init(|| async {
-                let vertex = self.settings.resolve()?;
-                let auth = match &vertex.credentials {
-                    CredentialSource::ServiceAccount(path) => GoogleAuth::service_account(
-                        path,
-                        self.settings.token_uri.as_deref(),
-                        http.clone(),
-                    )?,
-                    CredentialSource::ServiceAccountJson(key) => GoogleAuth::service_account_json(
-                        key.expose(),
-                        "vertex.credentials_json",
-                        self.settings.token_uri.as_deref(),
-                        http.clone(),
-                    )?,
-                    CredentialSource::MetadataServer(base) => {
-                        let metadata = HttpClient::new(
-                            http_settings,
-                            http.connect_timeout(),
-                            &egress.clone().allow_link_local(true),
-                        )?;
-                        GoogleAuth::metadata_server(base, metadata)?
-                    }
-                };
-                Ok::<_, Error>(Shared {
-                    vertex,
-                    auth: Arc::new(auth),
-                })
-            })
+            .get_or_try_init(|| async { self.shared(http, http_settings, egress) })
             .await?;
         VertexModel::new(
             http,
