@@ -1,13 +1,36 @@
 //! Gemini's stream (`:streamGenerateContent?alt=sse`): every `data:` event is a whole
 //! `GenerateContentResponse` chunk, read by [`GeminiEvents`] on the shared decoder.
 
-use duo_core::{Error, FinishReason, StreamEvent, ToolCallDelta, Usage};
+use std::error::Error as StdError;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use duo_core::{Error, EventStream, FinishReason, StreamEvent, ToolCallDelta, Usage};
 use eventsource_stream::Event;
+use futures::Stream;
 
 use super::gemini_wire::{GenerateResponse, UsageMetadata};
 use super::google_error;
 use crate::http::excerpt;
 use crate::sse::{SseProtocol, Step};
+
+/// Decodes a Gemini stream (`:streamGenerateContent?alt=sse`) into model events: a
+/// [`StreamEvent::Delta`] per text part of candidate 0 (thoughts skipped), a whole
+/// [`StreamEvent::ToolCall`] per `functionCall` part (numbered 0, 1, … across the answer; Gemini
+/// gives no id, so one is made up: `call_<n>`), then one [`StreamEvent::Finish`] once a
+/// `finishReason` arrived (`STOP` → stop, or tool calls when calls were made; `MAX_TOKENS` →
+/// length; `SAFETY`, `RECITATION`, `BLOCKLIST`, `PROHIBITED_CONTENT`, `SPII`, `IMAGE_SAFETY` and
+/// a blocked prompt → content filter) with the last `usageMetadata` (thinking tokens counted as
+/// output). An `error` object in a chunk is the error its code stands for; a body that ends
+/// before a `finishReason` is a truncated answer ([`Error::BrokenStream`]). Events larger than
+/// `max_event_bytes` are refused unread.
+pub fn decode_gemini_sse<S, E>(body: S, upstream: Arc<str>, max_event_bytes: usize) -> EventStream
+where
+    S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+    E: StdError + Send + Sync + 'static,
+{
+    crate::sse::decode(body, upstream, max_event_bytes, GeminiEvents::default())
+}
 
 /// What the chunks said so far.
 #[derive(Debug, Default)]

@@ -34,6 +34,7 @@ use std::time::Duration;
 use duo_core::Error;
 
 pub use credentials::{CLOUD_PLATFORM_SCOPE, GoogleAuth};
+pub use gemini_sse::decode_gemini_sse;
 pub use model::{Publisher, VertexModel};
 pub use provider::VertexProvider;
 pub use settings::{

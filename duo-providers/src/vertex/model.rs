@@ -11,7 +11,7 @@ use reqwest::{Response, Url};
 
 use super::credentials::GoogleAuth;
 use super::gemini::{gemini_body, generation};
-use super::gemini_sse::GeminiEvents;
+use super::gemini_sse::decode_gemini_sse;
 use super::gemini_wire::{ErrorBody, GenerateResponse};
 use super::google_error;
 use super::settings::ResolvedVertex;
@@ -236,7 +236,7 @@ impl LanguageModel for VertexModel {
         let limit = self.http.max_event_bytes();
         let body = response.bytes_stream();
         Ok(match self.publisher {
-            Publisher::Google => crate::sse::decode(body, upstream, limit, GeminiEvents::default()),
+            Publisher::Google => decode_gemini_sse(body, upstream, limit),
             Publisher::Anthropic => crate::anthropic::decode_messages_sse(body, upstream, limit),
         })
     }
