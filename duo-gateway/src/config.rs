@@ -17,12 +17,14 @@ use serde::Deserialize;
 use duo_auth::AuthConfig;
 
 mod google;
+mod model_calls;
 mod server;
 mod settings;
 mod settings_providers;
 mod settings_render;
 pub use crate::readiness::{ProbeModel, ReadinessConfig};
 pub use google::{GoogleCloudPlatformConfig, VertexTextModelConfig, with_gitlab_names};
+pub use model_calls::{DuoChatConfig, ExtraHeadersConfig};
 pub use server::ServerConfig;
 pub use settings_render::{env_name, settings_help, settings_markdown};
 
@@ -52,6 +54,8 @@ pub struct Config {
     /// Vertex AI's location and endpoint under GitLab's names (`[vertex_text_model]`,
     /// `AIGW_VERTEX_TEXT_MODEL__*`).
     pub vertex_text_model: VertexTextModelConfig,
+    /// Duo Chat's settings (`[duo_chat]`, `AIGW_DUO_CHAT__*`).
+    pub duo_chat: DuoChatConfig,
     /// Prompt definitions (`[prompts]`).
     pub prompts: PromptsConfig,
     /// Readiness probes (`[readiness]`).
@@ -111,6 +115,10 @@ pub struct CustomModelsConfig {
     /// Ask models for whole answers only, and hand each on as a stream of one piece
     /// (`AIGW_CUSTOM_MODELS__DISABLE_STREAMING`), on every GitLab route.
     pub disable_streaming: bool,
+    /// Headers sent with every call to a model endpoint a request names (or one of
+    /// `openai_api.models`), never to an operator default such as `api.anthropic.com`
+    /// (`AIGW_CUSTOM_MODELS__EXTRA_HEADERS`, a JSON object); values never print.
+    pub extra_headers: ExtraHeadersConfig,
 }
 
 /// `[prompts]`: where operator prompt definitions live.
@@ -160,16 +168,26 @@ impl Config {
     }
 
     /// The providers' settings with GitLab's Vertex AI names applied
-    /// ([`with_gitlab_names`]).
-    #[must_use]
-    pub fn provider_config(&self) -> duo_providers::ProviderConfig {
+    /// ([`with_gitlab_names`]) and the extra headers of `custom_models`.
+    ///
+    /// # Errors
+    /// A bad extra header, naming it.
+    pub fn provider_config(&self) -> Result<duo_providers::ProviderConfig, ConfigError> {
         let mut providers = self.providers.clone();
         providers.vertex = with_gitlab_names(
             providers.vertex,
             &self.google_cloud_platform,
             &self.vertex_text_model,
         );
-        providers
+        providers.extra_headers =
+            self.custom_models
+                .extra_headers
+                .headers()
+                .map_err(|e| match e {
+                    duo_core::Error::Config(m) => ConfigError(format!("custom_models.{m}")),
+                    other => ConfigError(format!("custom_models.extra_headers: {other}")),
+                })?;
+        Ok(providers)
     }
 
     /// Checks values types cannot express; every error names its key. With the OpenAI-compatible
@@ -301,6 +319,7 @@ const SECTIONS: &[&str] = &[
     "providers",
     "google_cloud_platform",
     "vertex_text_model",
+    "duo_chat",
     "prompts",
     "readiness",
     "openai_api",

@@ -69,7 +69,7 @@ impl AppState {
         // The OpenAI-compatible API is checked below, as it is built.
         config.validate_values()?;
         let prompts = PromptRegistry::load(config.prompts.dir.as_deref())?;
-        let mut providers = config.provider_config();
+        let mut providers = config.provider_config()?;
         let allow_link_local =
             config.custom_models.allow_link_local_endpoints || providers.egress.allows_link_local();
         providers.egress = providers.egress.allow_link_local(allow_link_local);

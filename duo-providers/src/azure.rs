@@ -78,6 +78,7 @@ impl OpenAiStyleModel<AzureOpenAi> {
                 stop_limit: Some(4),
                 continue_prefill: false,
                 reasoning: false,
+                extra_headers: true,
             },
             model: deployment,
             probe: Probe::OneTokenChat,

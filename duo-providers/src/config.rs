@@ -54,6 +54,10 @@ pub struct ProviderConfig {
     /// `custom_models.allow_link_local_endpoints`).
     #[serde(skip)]
     pub egress: crate::EgressPolicy,
+    /// Headers sent to every model endpoint a request names (set in code: the gateway's
+    /// `custom_models.extra_headers`).
+    #[serde(skip)]
+    pub extra_headers: crate::ExtraHeaders,
 }
 
 impl Default for ProviderConfig {
@@ -71,6 +75,7 @@ impl Default for ProviderConfig {
             #[cfg(feature = "vertex")]
             vertex: crate::vertex::VertexSettings::default(),
             egress: crate::EgressPolicy::default(),
+            extra_headers: crate::ExtraHeaders::default(),
         }
     }
 }

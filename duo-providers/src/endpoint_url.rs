@@ -16,8 +16,8 @@ pub(crate) struct Route<'a> {
     pub base: &'a str,
     /// The key, if any.
     pub key: Option<Secret>,
-    /// Whether the request named the URL (the operator's key is then never used).
-    #[cfg_attr(not(feature = "openai"), allow(dead_code))]
+    /// Whether the request named the URL (the operator's key is then never used, and the
+    /// operator's extra headers are sent).
     pub named_by_request: bool,
 }
 

@@ -16,6 +16,7 @@ pub struct HttpClient {
     connect_timeout: Duration,
     max_response_bytes: usize,
     max_event_bytes: usize,
+    extra_headers: crate::ExtraHeaders,
 }
 
 impl HttpClient {
@@ -77,7 +78,21 @@ impl HttpClient {
             connect_timeout,
             max_response_bytes: settings.max_response_bytes,
             max_event_bytes: settings.max_event_bytes,
+            extra_headers: crate::ExtraHeaders::default(),
         })
+    }
+
+    /// The same client, whose model calls to endpoints a request named carry `headers`.
+    #[must_use]
+    pub fn with_extra_headers(mut self, headers: crate::ExtraHeaders) -> Self {
+        self.extra_headers = headers;
+        self
+    }
+
+    /// The operator's headers for endpoints a request named.
+    #[must_use]
+    pub fn extra_headers(&self) -> &crate::ExtraHeaders {
+        &self.extra_headers
     }
 
     /// The underlying `reqwest` client.

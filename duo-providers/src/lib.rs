@@ -78,6 +78,7 @@ pub mod egress;
     feature = "openai"
 ))]
 mod endpoint_url;
+mod extra_headers;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -102,6 +103,7 @@ pub use config::{
     AzureAuth, AzureSettings, HttpSettings, OPENAI_API_KEY_ENV, OpenAiSettings, ProviderConfig,
 };
 pub use egress::{EgressPolicy, EgressRefused};
+pub use extra_headers::ExtraHeaders;
 pub use http::HttpClient;
 pub use registry::Registry;
 pub use resilience::{ResilienceConfig, Resilient};

@@ -139,7 +139,8 @@ impl Registry {
             &config.http,
             config.resilience.connect_timeout,
             &config.egress,
-        );
+        )
+        .map(|http| http.with_extra_headers(config.extra_headers.clone()));
         #[cfg(feature = "bedrock")]
         let bedrock = {
             let provider = crate::bedrock::BedrockProvider::new(config.bedrock.clone())

@@ -94,12 +94,28 @@ pub(crate) async fn require_sse(
     })
 }
 
-/// `events` with `secret` (when there is one) scrubbed from every error they yield.
-pub(crate) fn scrubbed(events: EventStream, secret: Option<duo_core::Secret>) -> EventStream {
-    match secret {
-        Some(secret) => Box::pin(events.map(move |e| e.map_err(|err| err.scrubbed(&secret)))),
-        None => events,
+/// `events` with `secret` (when there is one) and the values of `extra` (the operator's extra
+/// headers, when the call carried them) scrubbed from every error they yield.
+pub(crate) fn scrubbed(
+    events: EventStream,
+    secret: Option<duo_core::Secret>,
+    extra: Option<crate::ExtraHeaders>,
+) -> EventStream {
+    if secret.is_none() && extra.as_ref().is_none_or(crate::ExtraHeaders::is_empty) {
+        return events;
     }
+    Box::pin(events.map(move |e| {
+        e.map_err(|err| {
+            let err = match &extra {
+                Some(extra) => extra.scrub(err),
+                None => err,
+            };
+            match &secret {
+                Some(secret) => err.scrubbed(secret),
+                None => err,
+            }
+        })
+    }))
 }
 
 /// Decodes `body` with `protocol`; one event may be at most `max_event_bytes`.

@@ -209,6 +209,18 @@ pub(crate) const GROUPS: &[Group] = &[
                 "ask models for whole answers only",
             )
             .more("ask models for whole answers only and stream each to the client as one piece, on every GitLab route (model servers or proxies that cannot stream)"),
+            s(
+                "custom_models.extra_headers",
+                "{}",
+                "headers for request-named model endpoints (JSON object)",
+            )
+            .more("headers sent with every call to a model endpoint a request names or `openai_api.models` lists (e.g. an API gateway's subscription key), never to an operator default such as `api.anthropic.com`, nor to Bedrock or Vertex AI; a TOML table, or in the environment a JSON object; values never printed, scrubbed from errors"),
+            s(
+                "duo_chat.max_tokens",
+                "unset",
+                "max tokens of every Duo Chat prompt",
+            )
+            .more("overrides the max tokens of every Duo Chat prompt (`chat/*` prompts and the chat agent; on `/v1/chat/agent`, the default when the request sets none)"),
         ],
     },
     Group {

@@ -63,9 +63,10 @@ pub async fn agent(
 
     let offered = tools::tools_for(&caller);
     let prompt_inputs = inputs::prompt_inputs(&request, question, &offered, inputs::current_date());
-    let model_request = definition
+    let mut model_request = definition
         .render(&prompt_inputs)
         .map_err(|e| ApiError::Validation(e.to_string()))?;
+    state.config().duo_chat.apply(PROMPT_ID, &mut model_request);
 
     let model = state.model(&endpoint).await?;
     let upstream = model

@@ -103,8 +103,12 @@ pub async fn chat(
         &log,
     )?;
     log.set_model(&endpoint);
-    let model_request = ModelRequest::new(Prompt::Chat(messages(&payload.content)?))
-        .with_params(params(payload.params.as_ref(), &family));
+    let model_request =
+        ModelRequest::new(Prompt::Chat(messages(&payload.content)?)).with_params(params(
+            payload.params.as_ref(),
+            &family,
+            state.config().duo_chat.max_tokens,
+        ));
 
     let model = state.model(&endpoint).await?;
     if request.stream.unwrap_or(false) {
@@ -251,11 +255,13 @@ fn messages(content: &Value) -> Result<Vec<Message>, ApiError> {
     }
 }
 
-/// GitLab's defaults, overridden by `params`; stop tokens per family when none are given.
-fn params(p: Option<&Params>, family: &ModelFamily) -> GenerationParams {
+/// GitLab's defaults (the max tokens `duo_chat.max_tokens` when set), overridden by `params`;
+/// stop tokens per family when none are given.
+fn params(p: Option<&Params>, family: &ModelFamily, chat_cap: Option<u32>) -> GenerationParams {
     GenerationParams {
         max_tokens: Some(
             p.and_then(|p| p.max_tokens_to_sample)
+                .or(chat_cap)
                 .unwrap_or(DEFAULT_MAX_TOKENS),
         ),
         temperature: Some(p.and_then(|p| p.temperature).unwrap_or(DEFAULT_TEMPERATURE)),
@@ -292,19 +298,24 @@ mod tests {
 
     #[test]
     fn defaults_and_overrides() {
-        let p = params(None, &ModelFamily::Mistral);
+        let p = params(None, &ModelFamily::Mistral, None);
         assert_eq!(p.max_tokens, Some(2048));
+        assert_eq!(
+            params(None, &ModelFamily::Mistral, Some(512)).max_tokens,
+            Some(512)
+        );
         assert_eq!(p.temperature, Some(0.2));
         assert_eq!(p.top_p, Some(0.95));
         assert_eq!(p.stop, ["</new_code>"]);
-        assert_eq!(params(None, &ModelFamily::CodeGemma).stop.len(), 4);
-        assert!(params(None, &ModelFamily::Mixtral).stop.is_empty());
+        assert_eq!(params(None, &ModelFamily::CodeGemma, None).stop.len(), 4);
+        assert!(params(None, &ModelFamily::Mixtral, None).stop.is_empty());
         let given = Params {
             stop_sequences: Some(vec!["Observation:".into()]),
             temperature: Some(0.1),
             max_tokens_to_sample: Some(4096),
         };
-        let p = params(Some(&given), &ModelFamily::Mistral);
+        // The request's own max tokens win over the operator's chat cap.
+        let p = params(Some(&given), &ModelFamily::Mistral, Some(512));
         assert_eq!(
             (p.max_tokens, p.temperature, p.stop.as_slice()),
             (

@@ -76,9 +76,10 @@ async fn invoke(
     if !inputs.contains_key("current_date") {
         inputs.insert("current_date".into(), Value::String(current_date()));
     }
-    let model_request = definition
+    let mut model_request = definition
         .render(&inputs)
         .map_err(|e| ApiError::Validation(e.to_string()))?;
+    state.config().duo_chat.apply(prompt_id, &mut model_request);
     let model = state.model(&endpoint).await?;
 
     if request.stream {

@@ -45,6 +45,8 @@ pub struct AnthropicModel {
     secret: Option<Secret>,
     version: HeaderValue,
     default_max_tokens: u32,
+    /// Whether the request named the endpoint, so the operator's extra headers go along.
+    extra_headers: bool,
 }
 
 impl AnthropicModel {
@@ -64,8 +66,11 @@ impl AnthropicModel {
                 endpoint.identifier()
             )));
         }
-        let Route { base, key, .. } =
-            route(endpoint, &settings.base_url, || settings.operator_key());
+        let Route {
+            base,
+            key,
+            named_by_request,
+        } = route(endpoint, &settings.base_url, || settings.operator_key());
         let base = parse_base_url(Some(base), "Anthropic")?;
         let url = if base.path().trim_end_matches('/').ends_with("/v1") {
             join(&base, &["messages"])?
@@ -87,6 +92,7 @@ impl AnthropicModel {
             secret: key,
             version,
             default_max_tokens: settings.default_max_tokens,
+            extra_headers: named_by_request,
         })
     }
 
@@ -126,6 +132,9 @@ impl AnthropicModel {
             .header(header::ACCEPT, accept)
             .header("anthropic-version", self.version.clone())
             .body(json);
+        if self.extra_headers {
+            builder = self.http.extra_headers().apply(builder);
+        }
         if let Some((name, value)) = &self.auth {
             builder = builder.header(name.clone(), value.clone());
         }
@@ -148,6 +157,11 @@ impl AnthropicModel {
 
     /// `err` without the key in its text.
     fn scrub(&self, err: Error) -> Error {
+        let err = if self.extra_headers {
+            self.http.extra_headers().scrub(err)
+        } else {
+            err
+        };
         match &self.secret {
             Some(secret) => err.scrubbed(secret),
             None => err,
@@ -179,7 +193,12 @@ impl LanguageModel for AnthropicModel {
             Arc::clone(&self.upstream),
             self.http.max_event_bytes(),
         );
-        Ok(crate::sse::scrubbed(events, self.secret.clone()))
+        Ok(crate::sse::scrubbed(
+            events,
+            self.secret.clone(),
+            self.extra_headers
+                .then(|| self.http.extra_headers().clone()),
+        ))
     }
 
     async fn generate(&self, request: &ModelRequest) -> Result<Generation, Error> {

@@ -38,6 +38,9 @@ pub(crate) struct OpenAiClient {
     /// `max_tokens`, no `temperature` or `top_p` (they refuse them), system messages sent with
     /// the `developer` role.
     pub reasoning: bool,
+    /// Whether the endpoint came from the request, so the operator's extra headers go with
+    /// each call (never to an operator default such as `api.openai.com`).
+    pub extra_headers: bool,
 }
 
 /// `tool_choice` as OpenAI spells it.
@@ -176,13 +179,16 @@ impl OpenAiClient {
 
     /// Sends with auth; a non-2xx status becomes its error.
     pub(crate) async fn send(&self, mut builder: RequestBuilder) -> Result<Response, Error> {
+        if self.extra_headers {
+            builder = self.http.extra_headers().apply(builder);
+        }
         if let Some((name, value)) = &self.auth {
             builder = builder.header(name.clone(), value.clone());
         }
         let response = builder
             .send()
             .await
-            .map_err(|e| self.http.send_error(&self.upstream, &e))?;
+            .map_err(|e| self.scrub(self.http.send_error(&self.upstream, &e)))?;
         if response.status().is_success() {
             Ok(response)
         } else {
@@ -221,6 +227,11 @@ impl OpenAiClient {
 
     /// `err` without the endpoint's key in its text.
     pub(crate) fn scrub(&self, err: Error) -> Error {
+        let err = if self.extra_headers {
+            self.http.extra_headers().scrub(err)
+        } else {
+            err
+        };
         match &self.secret {
             Some(secret) => err.scrubbed(secret),
             None => err,
@@ -257,7 +268,12 @@ impl OpenAiClient {
             Arc::clone(&self.upstream),
             self.http.max_event_bytes(),
         );
-        Ok(crate::sse::scrubbed(events, self.secret.clone()))
+        Ok(crate::sse::scrubbed(
+            events,
+            self.secret.clone(),
+            self.extra_headers
+                .then(|| self.http.extra_headers().clone()),
+        ))
     }
 
     /// Answers once (`stream: false`).

@@ -62,6 +62,7 @@ impl OpenAiStyleModel<OpenAiCompatible> {
                 stop_limit: None,
                 continue_prefill: true,
                 reasoning: false,
+                extra_headers: true,
             },
             probe: Probe::ListModels(join(&base, &["models"])?),
             model,

@@ -80,6 +80,7 @@ impl OpenAiStyleModel<OpenAiPlatform> {
                 stop_limit: Some(4),
                 continue_prefill: false,
                 reasoning: is_reasoning_model(&model),
+                extra_headers: named_by_request,
             },
             probe: Probe::ListModels(join(&base, &["models"])?),
             model,
