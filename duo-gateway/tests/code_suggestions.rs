@@ -260,10 +260,10 @@ async fn invalid_requests_get_422_with_the_field_named() {
         (
             {
                 let mut b = base.clone();
-                b["model_name"] = json!("general");
+                b["model_name"] = json!("starcoder");
                 b
             },
-            "model_name 'general' is not supported for code completions",
+            "model_name 'starcoder' is not supported for code completions",
         ),
         (
             {

@@ -97,7 +97,8 @@ async fn f1_to_f7_code_suggestions() {
     );
     assert!(ctx < prefix, "context goes before the prefix: {sent}");
 
-    // F4: a family the provider does not accept.
+    // F4: in 17.x a family the provider did not accept; `general` is served now (base
+    // prompts), but F4 names no endpoint for its custom_openai model: still a clear 422.
     let f4 = json!({"prompt_version": 2, "current_file": {"file_name": "a.py", "content_above_cursor": "x", "content_below_cursor": ""},
         "model_provider": "litellm", "model_name": "general"});
     let (status, _) = post(gw.url("/v2/code/completions"), &f4).await;

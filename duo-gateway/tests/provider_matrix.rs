@@ -116,7 +116,7 @@ async fn every_route_streams_and_answers_through_every_provider() {
 
     let vllm_url = openai.url();
     let azure_url = openai.azure_url();
-    let providers: [(&str, &str, Option<&str>, &str); 6] = [
+    let providers: [(&str, &str, Option<&str>, &str); 7] = [
         (
             "mistral",
             "custom_openai/mistral-7b",
@@ -144,9 +144,13 @@ async fn every_route_streams_and_answers_through_every_provider() {
             None,
             "Hello from the fake.",
         ),
-        // Claude on Vertex; a request's endpoint is never used for Vertex: the operator's
-        // project and key. (Gemini's families have no code-suggestion prompts yet: see
-        // tool_calls.rs and vertex.rs for Gemini through the gateway.)
+        // Vertex: a request's endpoint is never used, the operator's project and key are.
+        (
+            "gemini",
+            "vertex_ai/gemini-2.5-flash",
+            Some("http://attacker.example:9/v1"),
+            "Hello from the fake.",
+        ),
         (
             "claude_3",
             "vertex_ai/claude-sonnet-4-5@20250929",
@@ -193,15 +197,17 @@ async fn every_route_streams_and_answers_through_every_provider() {
                         "{case}"
                     );
                     let req = vertex.last_request().unwrap();
-                    let method = if stream {
-                        "streamRawPredict"
-                    } else {
-                        "rawPredict"
+                    let model = identifier.trim_start_matches("vertex_ai/");
+                    let (publisher, method) = match (model.starts_with("claude"), stream) {
+                        (true, true) => ("anthropic", "streamRawPredict"),
+                        (true, false) => ("anthropic", "rawPredict"),
+                        (false, true) => ("google", "streamGenerateContent"),
+                        (false, false) => ("google", "generateContent"),
                     };
                     assert_eq!(
                         req.path(),
                         format!(
-                            "/v1/projects/acme-ai/locations/us-central1/publishers/anthropic/models/claude-sonnet-4-5@20250929:{method}"
+                            "/v1/projects/acme-ai/locations/us-central1/publishers/{publisher}/models/{model}:{method}"
                         ),
                         "{case}"
                     );
@@ -241,6 +247,6 @@ async fn every_route_streams_and_answers_through_every_provider() {
             }
         }
     }
-    assert_eq!(served, 48);
+    assert_eq!(served, 56);
     assert_eq!(google.exchanges(), 1, "one token for every Vertex call");
 }

@@ -6,9 +6,15 @@
 //!
 //! | identifier prefix | client | what it calls |
 //! |---|---|---|
-//! | `custom_openai/`, `hosted_vllm/`, `openai/` (or none) | [`openai::OpenAiCompatibleModel`] | `POST {endpoint}/completions` (text and fill-in-the-middle prompts), `POST {endpoint}/chat/completions` (chat), `GET {endpoint}/models` (probe) |
+//! | `custom_openai/`, `hosted_vllm/` (or none) | [`openai::OpenAiCompatibleModel`] | `POST {endpoint}/completions` (text and fill-in-the-middle prompts), `POST {endpoint}/chat/completions` (chat), `GET {endpoint}/models` (probe) |
 //! | `azure/<deployment>` | [`azure::AzureOpenAiModel`] | `POST {endpoint}/openai/deployments/<deployment>/chat/completions?api-version=…` and `…/completions` |
 //! | `bedrock/<model-id>` | `bedrock::BedrockModel` | Bedrock Converse / ConverseStream through the AWS SDK |
+//! | `anthropic/<model>` | `anthropic::AnthropicModel` | `POST {base}/v1/messages` (JSON and SSE) |
+//! | `openai/<model>` | `openai::OpenAiPlatformModel` | OpenAI's Chat Completions, with the reasoning models' rules |
+//! | `vertex_ai/<model>` | `vertex::VertexModel` | Gemini `:generateContent` / Claude `:rawPredict` on Vertex AI, with Google credentials |
+//!
+//! Tool calling (`ModelRequest::tools`, `StreamEvent::ToolCall`, `Generation::tool_calls`) is
+//! mapped by every client to its platform's wire.
 //!
 //! Streaming calls to OpenAI-style servers send `stream: true` with
 //! `stream_options: {"include_usage": true}` and decode the SSE answer with
@@ -22,7 +28,7 @@
 //!
 //! ## Features
 //!
-//! `vllm`, `azure`, `bedrock`, `anthropic` and `openai`, all on by default. `--no-default-features --features vllm`
+//! `vllm`, `azure`, `bedrock`, `anthropic`, `openai` and `vertex`, all on by default. `--no-default-features --features vllm`
 //! builds without the AWS SDK; an endpoint whose provider is compiled out gets `Error::Config`.
 //!
 //! ## Example

@@ -46,6 +46,9 @@ fn accepted_families(kind: Kind) -> &'static [&'static str] {
             "claude_3",
             "gpt",
             "qwen2p5-coder-7b",
+            "qwen",
+            "gemini",
+            "general",
         ],
         Kind::Generations => &[
             "codegemma",
@@ -57,6 +60,9 @@ fn accepted_families(kind: Kind) -> &'static [&'static str] {
             "mixtral",
             "claude_3",
             "gpt",
+            "qwen",
+            "gemini",
+            "general",
         ],
     }
 }
