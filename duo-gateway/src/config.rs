@@ -24,7 +24,7 @@ mod settings_providers;
 mod settings_render;
 pub use crate::readiness::{ProbeModel, ReadinessConfig};
 pub use google::{GoogleCloudPlatformConfig, VertexTextModelConfig, with_gitlab_names};
-pub use model_calls::{DuoChatConfig, ExtraHeadersConfig};
+pub use model_calls::{DuoChatConfig, ExtraHeadersConfig, JsonSetting};
 pub use server::ServerConfig;
 pub use settings_render::{env_name, settings_help, settings_markdown};
 
@@ -56,6 +56,13 @@ pub struct Config {
     pub vertex_text_model: VertexTextModelConfig,
     /// Duo Chat's settings (`[duo_chat]`, `AIGW_DUO_CHAT__*`).
     pub duo_chat: DuoChatConfig,
+    /// Bedrock's guardrail as GitLab's gateway reads it (`AIGW_BEDROCK_GUARDRAIL_CONFIG`, JSON
+    /// `{"guardrailIdentifier", "guardrailVersion", "trace"}`); `providers.bedrock.guardrail`
+    /// wins when both are set.
+    pub bedrock_guardrail_config: Option<JsonSetting>,
+    /// The same, under the other name GitLab's gateway reads
+    /// (`AIGW_BEDROCK_GUARDRAIL_CONFIG_JSON`).
+    pub bedrock_guardrail_config_json: Option<JsonSetting>,
     /// Prompt definitions (`[prompts]`).
     pub prompts: PromptsConfig,
     /// Readiness probes (`[readiness]`).
@@ -168,10 +175,11 @@ impl Config {
     }
 
     /// The providers' settings with GitLab's Vertex AI names applied
-    /// ([`with_gitlab_names`]) and the extra headers of `custom_models`.
+    /// ([`with_gitlab_names`]), GitLab's Bedrock guardrail variable, and the extra headers of
+    /// `custom_models`.
     ///
     /// # Errors
-    /// A bad extra header, naming it.
+    /// A bad extra header or guardrail, naming it.
     pub fn provider_config(&self) -> Result<duo_providers::ProviderConfig, ConfigError> {
         let mut providers = self.providers.clone();
         providers.vertex = with_gitlab_names(
@@ -179,6 +187,25 @@ impl Config {
             &self.google_cloud_platform,
             &self.vertex_text_model,
         );
+        let gitlab_guardrail = [
+            ("bedrock_guardrail_config", &self.bedrock_guardrail_config),
+            (
+                "bedrock_guardrail_config_json",
+                &self.bedrock_guardrail_config_json,
+            ),
+        ]
+        .into_iter()
+        .find_map(|(key, setting)| setting.as_ref().map(|s| (key, s)));
+        if let Some((key, setting)) = gitlab_guardrail
+            && providers.bedrock.guardrail.is_none()
+        {
+            let guardrail = duo_providers::bedrock::GuardrailSettings::from_json(&setting.json())
+                .map_err(|e| match e {
+                duo_core::Error::Config(m) => ConfigError(format!("{key}: {m}")),
+                other => ConfigError(format!("{key}: {other}")),
+            })?;
+            providers.bedrock.guardrail = Some(guardrail);
+        }
         providers.extra_headers =
             self.custom_models
                 .extra_headers
@@ -320,6 +347,8 @@ const SECTIONS: &[&str] = &[
     "google_cloud_platform",
     "vertex_text_model",
     "duo_chat",
+    "bedrock_guardrail_config",
+    "bedrock_guardrail_config_json",
     "prompts",
     "readiness",
     "openai_api",

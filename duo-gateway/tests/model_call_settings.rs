@@ -142,3 +142,83 @@ async fn duo_chat_max_tokens_caps_chat_prompts_and_the_chat_agent_only() {
     .await;
     assert_ne!(vllm.last_request().unwrap().body["max_tokens"], 77);
 }
+
+#[cfg(feature = "openai-api")]
+#[tokio::test]
+async fn gitlabs_guardrail_variable_reaches_bedrock_and_an_intervention_is_a_content_filter_finish()
+{
+    use duo_openai_api::{ClientKeyEntry, OpenAiModelConfig};
+    use duo_testkit::bedrock::{Answer, FakeBedrock};
+    let bedrock = FakeBedrock::start().await;
+    bedrock.set_default(Answer::guardrail_intervened(
+        "Sorry, I cannot help with that.",
+    ));
+    let mut c = config();
+    c.providers.bedrock.endpoint_url = Some(bedrock.url());
+    c.providers.bedrock.region = Some("eu-west-1".into());
+    c.providers.bedrock.access_key_id = Some("AKIDGUARD".into());
+    c.providers.bedrock.secret_access_key = Some(Secret::new("guard-secret"));
+    c.bedrock_guardrail_config = Some(duo_gateway::config::JsonSetting::Text(
+        r#"{"guardrailIdentifier": "gr1abc", "guardrailVersion": "3", "trace": "enabled"}"#.into(),
+    ));
+    c.openai_api.enabled = true;
+    c.openai_api.api_keys = vec![ClientKeyEntry::Plain(Secret::new("sk-client-guard-0123"))];
+    c.openai_api.models = vec![OpenAiModelConfig {
+        name: "claude".into(),
+        identifier: "bedrock/anthropic.claude-sonnet-4-5-v1:0".into(),
+        endpoint: None,
+        api_key: None,
+        api_key_env: None,
+        api_key_file: None,
+        family: None,
+    }];
+    let gw = start(c).await;
+    for stream in [false, true] {
+        let res = client()
+            .post(gw.url("/v1/chat/completions"))
+            .bearer_auth("sk-client-guard-0123")
+            .json(&json!({"model": "claude", "stream": stream,
+                          "messages": [{"role": "user", "content": "something forbidden"}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "stream={stream}");
+        let text = res.text().await.unwrap();
+        if stream {
+            assert!(
+                text.contains(r#""finish_reason":"content_filter""#),
+                "{text}"
+            );
+            assert!(text.contains("Sorry, I cannot help"), "{text}");
+            assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
+        } else {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["choices"][0]["finish_reason"], "content_filter");
+            assert_eq!(
+                v["choices"][0]["message"]["content"],
+                "Sorry, I cannot help with that."
+            );
+        }
+        let seen = bedrock.requests().pop().unwrap();
+        assert_eq!(
+            seen.guardrail_config().unwrap()["guardrailIdentifier"],
+            "gr1abc",
+            "stream={stream}"
+        );
+        assert_eq!(seen.guardrail_config().unwrap()["guardrailVersion"], "3");
+        assert!(seen.guardrail_trace_enabled());
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_guardrail_variable_stops_start_naming_it() {
+    let mut c = config();
+    c.bedrock_guardrail_config = Some(duo_gateway::config::JsonSetting::Text(
+        r#"{"guardrailIdentifier": "gr1abc"}"#.into(),
+    ));
+    let err = duo_gateway::AppState::new(c).err().expect("must not start");
+    assert!(
+        err.to_string().contains("bedrock_guardrail_config: "),
+        "{err}"
+    );
+}

@@ -313,3 +313,75 @@ async fn calls_share_pooled_connections() {
     // one connection per call would be 10; a pooled client reuses them
     assert!(peers.len() < 5, "{peers:?}");
 }
+
+fn endpoint_for(identifier: &str) -> ModelEndpoint {
+    ModelEndpoint::new(
+        ModelIdentifier::parse(identifier).unwrap(),
+        ModelFamily::Claude3,
+    )
+}
+
+#[tokio::test]
+async fn an_application_inference_profile_arn_is_the_model_id_in_one_path_segment() {
+    let fake = FakeBedrock::start().await;
+    let arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abcd1234";
+    let model = BedrockProvider::new(settings(&fake))
+        .model(&endpoint_for(&format!("bedrock/converse/{arn}")))
+        .await
+        .unwrap();
+    assert_eq!(LanguageModel::model(&model), arn);
+    model.generate(&text("hi")).await.unwrap();
+    collect(&model, &text("hi")).await;
+    let requests = fake.requests();
+    let encoded =
+        "arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aapplication-inference-profile%2Fabcd1234";
+    assert_eq!(requests[0].path, format!("/model/{encoded}/converse"));
+    assert_eq!(
+        requests[1].path,
+        format!("/model/{encoded}/converse-stream")
+    );
+    assert!(requests.iter().all(|r| r.model_id == arn));
+}
+
+#[tokio::test]
+async fn cross_region_profile_ids_are_sent_unchanged() {
+    let fake = FakeBedrock::start().await;
+    let provider = BedrockProvider::new(settings(&fake));
+    for id in [
+        "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "apac.anthropic.claude-3-5-sonnet-20241022-v2:0",
+        "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    ] {
+        let model = provider
+            .model(&endpoint_for(&format!("bedrock/{id}")))
+            .await
+            .unwrap();
+        model.generate(&text("hi")).await.unwrap();
+        let request = fake.requests().pop().unwrap();
+        assert_eq!(request.model_id, id);
+        assert_eq!(
+            request.path,
+            format!("/model/{}/converse", id.replace(':', "%3A"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_identifier_that_is_no_bedrock_model_id_is_refused_before_any_request() {
+    let fake = FakeBedrock::start().await;
+    let provider = BedrockProvider::new(settings(&fake));
+    for bad in [
+        "bedrock/invoke/anthropic.claude-3-5-sonnet-20240620-v1:0",
+        "bedrock/anthropic/claude-3",
+        "bedrock/converse/arn:aws:iam::123456789012:role/x",
+        "bedrock/claude 3",
+    ] {
+        let err = provider.model(&endpoint_for(bad)).await.unwrap_err();
+        assert!(
+            matches!(&err, duo_core::Error::InvalidRequest(m) if m.contains("names no Bedrock model")),
+            "{bad}: {err:?}"
+        );
+    }
+    assert!(fake.requests().is_empty());
+}

@@ -41,6 +41,27 @@
 //! defined when using toolUse and toolResult content blocks.", see
 //! [`ErrorReply::tool_config_missing`]); it is recorded and consumes no scripted reply.
 //!
+//! ## Authentication
+//!
+//! Each request's `Authorization` is recorded as an [`Auth`]: SigV4 (with the access key id of
+//! its `Credential=` scope) or a bearer API key. [`FakeBedrock::require_bearer`] makes the fake
+//! check a Bedrock API key as Bedrock does: a request without `Authorization: Bearer <key>` (a
+//! wrong key, a SigV4 signature, nothing) is answered 403
+//! `{"Message":"Authentication failed: Please make sure your API Key is valid."}`.
+//!
+//! [`FakeSts`] is STS's `AssumeRole`, for clients that assume a role before calling Bedrock:
+//! it records the role ARN, session name and external id, and hands out temporary credentials
+//! ([`AssumedCredentials`]) whose key id and session token then show up in the Bedrock request.
+//!
+//! ## Guardrails
+//!
+//! A request's `guardrailConfig` is in its body ([`RecordedRequest::guardrail_config`]).
+//! [`Answer::guardrail_intervened`] answers as Bedrock does when the guardrail blocks: 200, the
+//! guardrail's message as the text, `stopReason` `guardrail_intervened`; and, when the request
+//! has `trace` enabled, `trace.guardrail` (an assessment, see
+//! [`Answer::default_guardrail_assessment`]) in the Converse answer or the stream's `metadata`
+//! event. Without `trace` enabled no trace is sent, whatever the script says.
+//!
 //! ```no_run
 //! # async fn demo() {
 //! use duo_testkit::bedrock::{Answer, FakeBedrock};
@@ -52,26 +73,32 @@
 //! # }
 //! ```
 
+mod auth;
 mod check;
+mod errors;
 pub mod frames;
+mod respond;
 mod script;
+mod sts;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::post;
 use axum::serve::ListenerExt;
-use futures::stream;
-use serde_json::json;
 use tokio::task::JoinHandle;
 
-pub use script::{Answer, Cut, ErrorReply, Reply, StreamException, ToolUse};
+pub use auth::{API_KEY_REJECTED, Auth};
+pub use errors::{ErrorReply, StreamException};
+use respond::{api_key_rejected, converse_response, error_response, stream_response};
+pub use script::{Answer, Cut, Reply, ToolUse};
+pub use sts::{AssumedCredentials, FakeSts, StsRequest};
 
 /// Which Bedrock operation a request called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +124,8 @@ pub struct RecordedRequest {
     pub body: serde_json::Value,
     /// The client's address: equal for requests on the same (pooled) connection.
     pub peer: SocketAddr,
+    /// How it authenticated: SigV4-signed (with which key id) or a bearer API key.
+    pub auth: Auth,
 }
 
 impl RecordedRequest {
@@ -105,6 +134,23 @@ impl RecordedRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// The body's `guardrailConfig` (`GuardrailConfiguration`, or `GuardrailStreamConfiguration`
+    /// for ConverseStream), if sent.
+    #[must_use]
+    pub fn guardrail_config(&self) -> Option<&serde_json::Value> {
+        self.body.get("guardrailConfig").filter(|c| !c.is_null())
+    }
+
+    /// Whether the request asked for the guardrail's trace (`trace` `enabled` or
+    /// `enabled_full`).
+    #[must_use]
+    pub fn guardrail_trace_enabled(&self) -> bool {
+        self.guardrail_config()
+            .and_then(|c| c.get("trace"))
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|t| t == "enabled" || t == "enabled_full")
+    }
 }
 
 #[derive(Debug)]
@@ -112,6 +158,8 @@ struct Shared {
     queue: Mutex<VecDeque<Reply>>,
     default: Mutex<Reply>,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// The API key every request must carry as `Authorization: Bearer <key>`, if required.
+    bearer: Mutex<Option<String>>,
 }
 
 impl Shared {
@@ -151,6 +199,7 @@ impl FakeBedrock {
                 "Hello", " from", " Bedrock",
             ]))),
             requests: Mutex::new(Vec::new()),
+            bearer: Mutex::new(None),
         });
         let app = Router::new()
             .route("/model/{model_id}/{operation}", post(handle))
@@ -204,6 +253,18 @@ impl FakeBedrock {
             .unwrap_or_else(PoisonError::into_inner) = reply.into();
     }
 
+    /// From now on accepts only requests carrying `Authorization: Bearer <api_key>` (a Bedrock
+    /// API key): any other (a wrong key, a SigV4 signature, none) is answered 403
+    /// `{"Message":"Authentication failed: Please make sure your API Key is valid."}`
+    /// ([`API_KEY_REJECTED`]), recorded, and consumes no scripted reply.
+    pub fn require_bearer(&self, api_key: impl Into<String>) {
+        *self
+            .shared
+            .bearer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(api_key.into());
+    }
+
     /// The requests received so far, oldest first.
     #[must_use]
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -242,24 +303,39 @@ async fn handle(
     };
     let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
     let invalid = check::check(&body);
+    let request = RecordedRequest {
+        path: uri.path().to_owned(),
+        model_id,
+        operation,
+        auth: Auth::of(&headers),
+        headers,
+        body,
+        peer,
+    };
+    let required = shared
+        .bearer
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let key_rejected = required.is_some_and(|key| request.auth.bearer() != Some(key.as_str()));
+    let trace_enabled = request.guardrail_trace_enabled();
     shared
         .requests
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .push(RecordedRequest {
-            path: uri.path().to_owned(),
-            model_id,
-            operation,
-            headers,
-            body,
-            peer,
-        });
+        .push(request);
+    if key_rejected {
+        return api_key_rejected();
+    }
     if let Err(error) = invalid {
         return error_response(&error);
     }
     match shared.next_reply() {
         Reply::Error(error) => error_response(&error),
-        Reply::Answer(answer) => {
+        Reply::Answer(mut answer) => {
+            if !trace_enabled {
+                answer.guardrail_trace = None;
+            }
             if !answer.first_byte_delay.is_zero() {
                 tokio::time::sleep(answer.first_byte_delay).await;
             }
@@ -269,153 +345,6 @@ async fn handle(
             }
         }
     }
-}
-
-fn request_id() -> (header::HeaderName, HeaderValue) {
-    (
-        header::HeaderName::from_static("x-amzn-requestid"),
-        HeaderValue::from_static("00000000-0000-4000-8000-000000000000"),
-    )
-}
-
-fn error_response(error: &ErrorReply) -> Response {
-    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let error_type = format!(
-        "{}:http://internal.amazon.com/coral/com.amazon.bedrock/",
-        error.error_type
-    );
-    let mut response = (
-        status,
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            ),
-            request_id(),
-        ],
-        json!({ "message": error.message }).to_string(),
-    )
-        .into_response();
-    if let Ok(value) = HeaderValue::from_str(&error_type) {
-        response.headers_mut().insert("x-amzn-errortype", value);
-    }
-    if let Some(seconds) = error.retry_after {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    }
-    response
-}
-
-fn converse_response(answer: &Answer) -> Response {
-    let mut content = Vec::with_capacity(answer.tool_uses.len() + 1);
-    if answer.has_text_block() {
-        content.push(json!({ "text": answer.joined() }));
-    }
-    content.extend(answer.tool_uses.iter().map(|tool| {
-        json!({ "toolUse": { "toolUseId": tool.tool_use_id, "name": tool.name, "input": tool.input } })
-    }));
-    let body = json!({
-        "output": { "message": { "role": "assistant", "content": content } },
-        "stopReason": answer.stop_reason,
-        "usage": {
-            "inputTokens": answer.input_tokens,
-            "outputTokens": answer.output_tokens,
-            "totalTokens": answer.input_tokens.saturating_add(answer.output_tokens),
-        },
-        "metrics": { "latencyMs": 42 },
-    })
-    .to_string();
-    let body = match answer.cut {
-        // a truncated JSON document with a matching Content-Length: well-formed HTTP, bad JSON
-        Some(_) => body[..body.len() / 2].to_owned(),
-        None => body,
-    };
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            ),
-            request_id(),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// One step of a streamed body.
-enum Step {
-    Send(Bytes),
-    Abort,
-}
-
-fn stream_steps(answer: &Answer) -> Result<Vec<Step>, frames::EncodeError> {
-    let mut frames = frames::answer_frames(answer)?;
-    if let Some(index) = answer.corrupt_frame
-        && let Some(frame) = frames.get_mut(index)
-    {
-        *frame = frames::corrupt_crc(frame);
-    }
-    if let Some((after, exception)) = &answer.exception {
-        frames.truncate(*after);
-        frames.push(frames::exception_frame(exception)?);
-    }
-    let mut steps: Vec<Step> = Vec::with_capacity(frames.len() + 1);
-    match answer.cut {
-        None => steps.extend(frames.into_iter().map(Step::Send)),
-        Some(Cut::AfterFrames(k)) => steps.extend(frames.into_iter().take(k).map(Step::Send)),
-        Some(Cut::MidFrame(k)) => {
-            let half = frames.get(k).map(|f| f.slice(..f.len() / 2));
-            steps.extend(frames.into_iter().take(k).map(Step::Send));
-            steps.extend(half.map(Step::Send));
-        }
-        Some(Cut::Abort(k)) => {
-            steps.extend(frames.into_iter().take(k).map(Step::Send));
-            steps.push(Step::Abort);
-        }
-    }
-    Ok(steps)
-}
-
-fn stream_response(answer: &Answer) -> Response {
-    let steps = match stream_steps(answer) {
-        Ok(steps) => steps,
-        Err(e) => {
-            return error_response(&ErrorReply::new(
-                500,
-                "InternalServerException",
-                e.to_string(),
-            ));
-        }
-    };
-    let delay = answer.frame_delay;
-    let body = stream::unfold(steps.into_iter(), move |mut steps| async move {
-        let step = steps.next()?;
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        let item = match step {
-            Step::Send(bytes) => Ok(bytes),
-            Step::Abort => {
-                // return Pending once so hyper flushes the frames already sent, then fail
-                tokio::task::yield_now().await;
-                Err(std::io::Error::other("FakeBedrock aborted the stream"))
-            }
-        };
-        Some((item, steps))
-    });
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/vnd.amazon.eventstream"),
-            ),
-            request_id(),
-        ],
-        Body::from_stream(body),
-    )
-        .into_response()
 }
 
 #[cfg(test)]

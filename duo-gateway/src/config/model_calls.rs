@@ -1,6 +1,6 @@
 //! GitLab's settings that shape every model call: extra headers for self-hosted endpoints
 //! (`AIGW_CUSTOM_MODELS__EXTRA_HEADERS`), Duo Chat's token cap (`AIGW_DUO_CHAT__MAX_TOKENS`)
-//! and Bedrock's guardrail (`AIGW_BEDROCK_GUARDRAIL_CONFIG`).
+//! and Bedrock's guardrail (`AIGW_BEDROCK_GUARDRAIL_CONFIG`, a [`JsonSetting`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -73,6 +73,28 @@ impl<'de> Deserialize<'de> for ExtraHeadersConfig {
     }
 }
 
+/// A setting GitLab's gateway reads as JSON text from the environment
+/// (`AIGW_BEDROCK_GUARDRAIL_CONFIG='{"guardrailIdentifier": …}'`), also accepted as a TOML table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum JsonSetting {
+    /// JSON text.
+    Text(String),
+    /// A table, as TOML (or the environment loader) gave it.
+    Table(serde_json::Value),
+}
+
+impl JsonSetting {
+    /// The setting as JSON text.
+    #[must_use]
+    pub fn json(&self) -> String {
+        match self {
+            Self::Text(text) => text.clone(),
+            Self::Table(value) => value.to_string(),
+        }
+    }
+}
+
 /// `[duo_chat]`, as GitLab's gateway names it.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -97,6 +119,24 @@ impl DuoChatConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gitlabs_guardrail_variable_is_read_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "AIGW_BEDROCK_GUARDRAIL_CONFIG_JSON",
+                r#"{"guardrailIdentifier": "gr1abc", "guardrailVersion": "DRAFT"}"#,
+            );
+            jail.set_env("AIGW_DUO_CHAT__MAX_TOKENS", "512");
+            let config = crate::Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.duo_chat.max_tokens, Some(512));
+            let providers = config.provider_config().map_err(|e| e.to_string())?;
+            let guardrail = providers.bedrock.guardrail.expect("read from the variable");
+            assert_eq!(guardrail.identifier.as_deref(), Some("gr1abc"));
+            assert_eq!(guardrail.version.as_deref(), Some("DRAFT"));
+            Ok(())
+        });
+    }
 
     #[test]
     fn the_chat_cap_applies_to_chat_prompts_only() {

@@ -221,6 +221,17 @@ pub(crate) const GROUPS: &[Group] = &[
                 "max tokens of every Duo Chat prompt",
             )
             .more("overrides the max tokens of every Duo Chat prompt (`chat/*` prompts and the chat agent; on `/v1/chat/agent`, the default when the request sets none)"),
+            s(
+                "bedrock_guardrail_config",
+                "unset",
+                "Bedrock guardrail, GitLab's JSON",
+            )
+            .more("Bedrock's guardrail as GitLab's gateway reads it: JSON `{\"guardrailIdentifier\", \"guardrailVersion\", \"trace\": \"enabled\"|\"disabled\"}`, sent as Converse `guardrailConfig`; `providers.bedrock.guardrail` wins when both are set"),
+            s(
+                "bedrock_guardrail_config_json",
+                "unset",
+                "the same, GitLab's other name",
+            ),
         ],
     },
     Group {

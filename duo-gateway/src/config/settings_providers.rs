@@ -134,6 +134,50 @@ pub(crate) const PROVIDERS: &[Setting] = &[
                 "private endpoint",
             ),
             s(
+                "providers.bedrock.api_key",
+                "unset: AWS_BEARER_TOKEN_BEDROCK",
+                "Bedrock API key, sent as a bearer token (no SigV4)",
+            )
+            .more("a Bedrock API key: requests carry `Authorization: Bearer <key>` and are not SigV4-signed; unset or blank: the `AWS_BEARER_TOKEN_BEDROCK` environment variable, if not blank; not with static keys or `role_arn`"),
+            s(
+                "providers.bedrock.role_arn",
+                "unset",
+                "IAM role to assume through STS",
+            )
+            .more("an IAM role (`arn:aws:iam::<account>:role/<name>`) assumed with the other credentials (static keys, profile, default chain); Bedrock calls are signed with its temporary credentials"),
+            s(
+                "providers.bedrock.external_id",
+                "unset",
+                "external id of role_arn's trust policy",
+            ),
+            s(
+                "providers.bedrock.role_session_name",
+                "duo-gateway",
+                "session name of the assumed role",
+            ),
+            s(
+                "providers.bedrock.sts_endpoint_url",
+                "unset",
+                "STS endpoint for role_arn",
+            )
+            .more("an STS endpoint override for assuming `role_arn` (a VPC endpoint); unset: `AWS_ENDPOINT_URL_STS` or the region's STS endpoint"),
+            s(
+                "providers.bedrock.guardrail.identifier",
+                "unset",
+                "guardrail id or ARN, for every call",
+            )
+            .more("a Bedrock guardrail (its id or ARN) sent as `guardrailConfig` with every Converse and ConverseStream call; needs `guardrail.version`"),
+            s(
+                "providers.bedrock.guardrail.version",
+                "unset",
+                "guardrail version: a number or DRAFT",
+            ),
+            s(
+                "providers.bedrock.guardrail.trace",
+                "disabled",
+                "or enabled: answers carry the guardrail's trace",
+            ),
+            s(
                 "providers.anthropic.base_url",
                 "https://api.anthropic.com",
                 "where anthropic/ models without their own endpoint go",

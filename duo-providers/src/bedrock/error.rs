@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `ThrottlingException` (HTTP 429 or in-stream) | [`Error::RateLimited`] (with `Retry-After` if sent) |
 //! | `ValidationException` | [`Error::UpstreamStatus`] 400 |
-//! | `AccessDeniedException`, `UnrecognizedClientException`, signature/token errors | [`Error::UpstreamAuth`] |
+//! | `AccessDeniedException`, `UnrecognizedClientException`, signature/token errors, a 401/403 without a code (a refused API key) | [`Error::UpstreamAuth`] |
 //! | no credentials found by the provider chain | [`Error::Config`] |
 //! | `ResourceNotFoundException` | [`Error::UpstreamStatus`] 404 |
 //! | `InternalServerException` / `ServiceUnavailableException` / `ModelNotReadyException` | [`Error::UpstreamStatus`] 500 / 503 / 503 |
@@ -24,6 +24,7 @@ use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::converse::ConverseError;
 use aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError;
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
+use aws_smithy_types::error::ErrorMetadata;
 use aws_smithy_types::event_stream::RawMessage;
 use duo_core::{Error, TimeoutPhase};
 
@@ -123,9 +124,14 @@ where
                     message: chain(err),
                 };
             }
+            // An error without a code (Bedrock's API-key refusals: a bare `{"Message": …}`)
+            // is the SDK's "unhandled" variant, whose metadata is its source, not its own.
+            let message = inner
+                .message()
+                .or_else(|| find_in_chain::<ErrorMetadata>(inner).and_then(ErrorMetadata::message));
             service_error(
                 code.unwrap_or("UnknownError"),
-                inner.message().unwrap_or("(no message)"),
+                message.unwrap_or("(no message)"),
                 raw.status(),
                 raw.retry_after(),
                 ctx,

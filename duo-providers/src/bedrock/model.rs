@@ -6,14 +6,15 @@ use std::time::Duration;
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::types::{
     ContentBlock, ContentBlockDelta, ContentBlockStart, ConverseOutput, ConverseStreamOutput,
-    TokenUsage,
+    GuardrailConfiguration, GuardrailStreamConfiguration, TokenUsage,
 };
 use duo_core::{
     CallOrdinals, Error, EventStream, FinishReason, Generation, LanguageModel, ModelRequest,
-    StreamEvent, ToolCallDelta, Usage, async_trait,
+    Secret, StreamEvent, ToolCallDelta, Usage, async_trait,
 };
 
 use super::error::{ErrorContext, map_sdk_error};
+use super::guardrail::GuardrailSettings;
 use super::request::converse_input;
 use super::tools::tool_call;
 
@@ -32,6 +33,10 @@ pub struct BedrockModel {
     model_id: Arc<str>,
     upstream: Arc<str>,
     timeouts: SdkTimeouts,
+    /// `guardrailConfig` of Converse and of ConverseStream.
+    guardrail: Option<(GuardrailConfiguration, GuardrailStreamConfiguration)>,
+    /// The Bedrock API key, scrubbed from every error.
+    api_key: Option<Secret>,
 }
 
 impl BedrockModel {
@@ -46,6 +51,27 @@ impl BedrockModel {
             model_id: model_id.into(),
             upstream: upstream.into(),
             timeouts,
+            guardrail: None,
+            api_key: None,
+        }
+    }
+
+    /// Applies `guardrail` to every call.
+    pub(crate) fn with_guardrail(mut self, guardrail: Option<&GuardrailSettings>) -> Self {
+        self.guardrail = guardrail.map(|g| (g.converse(), g.converse_stream()));
+        self
+    }
+
+    /// Scrubs `api_key` (the key the client sends) from every error.
+    pub(crate) fn with_api_key(mut self, api_key: Option<Secret>) -> Self {
+        self.api_key = api_key;
+        self
+    }
+
+    fn scrub(&self, err: Error) -> Error {
+        match &self.api_key {
+            Some(key) => err.scrubbed(key),
+            None => err,
         }
     }
 
@@ -90,9 +116,10 @@ impl LanguageModel for BedrockModel {
             .set_messages(Some(input.messages))
             .set_inference_config(input.inference)
             .set_tool_config(input.tools)
+            .set_guardrail_config(self.guardrail.as_ref().map(|(g, _)| g.clone()))
             .send()
             .await
-            .map_err(|e| map_sdk_error(&e, self.context(false)))?;
+            .map_err(|e| self.scrub(map_sdk_error(&e, self.context(false))))?;
         let Some(ConverseOutput::Message(message)) = output.output else {
             return Err(Error::Protocol {
                 upstream: self.upstream.to_string(),
@@ -127,9 +154,10 @@ impl LanguageModel for BedrockModel {
             .set_messages(Some(input.messages))
             .set_inference_config(input.inference)
             .set_tool_config(input.tools)
+            .set_guardrail_config(self.guardrail.as_ref().map(|(_, g)| g.clone()))
             .send()
             .await
-            .map_err(|e| map_sdk_error(&e, self.context(false)))?;
+            .map_err(|e| self.scrub(map_sdk_error(&e, self.context(false))))?;
         let state = StreamState {
             receiver: Some(output.stream),
             model: self.clone(),
@@ -215,7 +243,9 @@ async fn next_event(mut state: StreamState) -> Option<(Result<StreamEvent, Error
                 return Some((event, state));
             }
             Err(e) => {
-                let error = map_sdk_error(&e, state.model.context(true));
+                let error = state
+                    .model
+                    .scrub(map_sdk_error(&e, state.model.context(true)));
                 return Some((Err(error), state));
             }
         }

@@ -14,11 +14,13 @@ use aws_sdk_bedrockruntime::Client;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
-use duo_core::{Error, ModelEndpoint, ProviderKind};
+use duo_core::{Error, ModelEndpoint, ProviderKind, Secret};
 use tokio::sync::OnceCell;
 
+use super::auth::{API_KEY_ENV, api_key, assume_role, check_api_key, with_auth};
 use super::egress::{EndpointCheck, http_client};
 use super::model::{BedrockModel, SdkTimeouts};
+use super::model_id::converse_model_id;
 use super::settings::BedrockSettings;
 use crate::EgressPolicy;
 
@@ -46,8 +48,12 @@ const MAX_CACHED_CLIENTS: usize = 32;
 ///
 /// Bedrock calls go through the crate's [`EgressPolicy`] (the default one unless
 /// [`with_egress`](Self::with_egress) says otherwise): names resolve through it, and the
-/// endpoint URL is checked before the request is signed. The credential providers keep the
-/// SDK's own client, so instance roles from the metadata address still work.
+/// endpoint URL is checked before the request is signed. So do the STS calls that assume
+/// [`BedrockSettings::role_arn`]. The other credential providers keep the SDK's own client, so
+/// instance roles from the metadata address still work.
+///
+/// The Bedrock API key ([`BedrockSettings::api_key`], else `AWS_BEARER_TOKEN_BEDROCK`) is read
+/// when the provider is created.
 #[derive(Debug, Clone)]
 pub struct BedrockProvider {
     inner: Arc<Inner>,
@@ -58,8 +64,11 @@ struct Inner {
     settings: BedrockSettings,
     timeouts: SdkTimeouts,
     egress: EgressPolicy,
-    /// The service client's HTTP client (the egress policy's resolver), shared by every client.
+    /// The service client's HTTP client (the egress policy's resolver), shared by every client
+    /// and by STS.
     http: SharedHttpClient,
+    /// The Bedrock API key, if any: requests carry it as a bearer token and are not signed.
+    api_key: Option<Secret>,
     sdk: OnceCell<SdkConfig>,
     /// Keyed by endpoint override (`""` for none).
     clients: Mutex<HashMap<String, Client>>,
@@ -98,28 +107,45 @@ impl BedrockProvider {
     }
 
     fn build(settings: BedrockSettings, timeouts: SdkTimeouts, egress: EgressPolicy) -> Self {
+        let api_key = api_key(&settings, |name| std::env::var(name).ok());
+        let http = http_client(&egress);
+        Self::with_parts(settings, timeouts, egress, http, api_key)
+    }
+
+    fn with_parts(
+        settings: BedrockSettings,
+        timeouts: SdkTimeouts,
+        egress: EgressPolicy,
+        http: SharedHttpClient,
+        api_key: Option<Secret>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 settings,
                 timeouts,
-                http: http_client(&egress),
+                http,
                 egress,
+                api_key,
                 sdk: OnceCell::new(),
                 clients: Mutex::new(HashMap::new()),
             }),
         }
     }
 
-    /// A model for `endpoint` (`bedrock/<model-id>`). Its endpoint is the operator's alone:
+    /// A model for `endpoint`: `bedrock/<model id or inference profile id>` or
+    /// `bedrock/converse/<ARN>` (see the module docs). Its endpoint is the operator's alone:
     /// the settings' `endpoint_url`, else `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` or the region's
     /// public endpoint (both through `aws-config`). The endpoint's own `base_url` is **never**
-    /// used: requests are signed with the operator's AWS credentials, which must not go to a
-    /// host that whoever sent the request chose.
+    /// used: requests are signed with the operator's AWS credentials (or carry the operator's
+    /// API key), which must not go to a host that whoever sent the request chose.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] for a non-Bedrock endpoint;
-    /// [`Error::Config`] for half-configured static keys, a malformed `endpoint_url` setting,
-    /// or no region anywhere in the AWS configuration.
+    /// [`Error::InvalidRequest`] for a non-Bedrock endpoint or one that names no valid model
+    /// id, inference profile id or ARN;
+    /// [`Error::Config`] for settings [`BedrockSettings::validate`] refuses, an API key from
+    /// `AWS_BEARER_TOKEN_BEDROCK` no header can carry, or no region anywhere in the AWS
+    /// configuration; [`Error::EgressRefused`] for an STS endpoint override the egress policy
+    /// refuses.
     pub async fn model(&self, endpoint: &ModelEndpoint) -> Result<BedrockModel, Error> {
         if endpoint.provider() != ProviderKind::Bedrock {
             return Err(Error::InvalidRequest(format!(
@@ -127,13 +153,34 @@ impl BedrockProvider {
                 endpoint.identifier()
             )));
         }
+        let model_id = converse_model_id(endpoint.model())?;
         let settings = &self.inner.settings;
+        settings.validate()?;
+        let api_key = self.inner.api_key.as_ref();
+        if let Some(key) = api_key
+            && settings.api_key_setting().is_none()
+        {
+            check_api_key(key, API_KEY_ENV)?;
+        }
         let override_url = settings.endpoint_override()?;
         let keys = settings.static_keys()?;
+        if api_key.is_none()
+            && let Some(sts) = settings.role()?.and_then(|role| role.sts_endpoint)
+        {
+            self.check_sts_endpoint(sts)?;
+        }
         let sdk = self
             .inner
             .sdk
-            .get_or_init(|| load_sdk_config(settings, keys, self.inner.timeouts))
+            .get_or_init(|| {
+                load_sdk_config(
+                    settings,
+                    keys,
+                    self.inner.timeouts,
+                    &self.inner.http,
+                    api_key,
+                )
+            })
             .await;
         let region = sdk.region().ok_or_else(|| {
             Error::Config(
@@ -147,12 +194,29 @@ impl BedrockProvider {
             None => format!("AWS Bedrock ({region})"),
         };
         let client = self.client(sdk, override_url.unwrap_or(""));
-        Ok(BedrockModel::new(
-            client,
-            endpoint.model(),
-            upstream,
-            self.inner.timeouts,
-        ))
+        Ok(
+            BedrockModel::new(client, model_id, upstream, self.inner.timeouts)
+                .with_guardrail(settings.guardrail.as_ref())
+                .with_api_key(self.inner.api_key.clone()),
+        )
+    }
+
+    /// STS calls skip the Bedrock client's endpoint interceptor, so a literal address in the
+    /// STS endpoint override (which skips DNS) is checked here.
+    fn check_sts_endpoint(&self, url: &str) -> Result<(), Error> {
+        let upstream = format!("AWS STS at {url}");
+        let parsed = reqwest::Url::parse(url).map_err(|e| {
+            Error::Config(format!(
+                "bedrock: sts_endpoint_url '{url}' is not a URL: {e}"
+            ))
+        })?;
+        self.inner
+            .egress
+            .check_url(&parsed)
+            .map_err(|refused| Error::EgressRefused {
+                upstream,
+                rule: refused.to_string(),
+            })
     }
 
     fn client(&self, sdk: &SdkConfig, url: &str) -> Client {
@@ -164,9 +228,10 @@ impl BedrockProvider {
         if let Some(client) = clients.get(url) {
             return client.clone();
         }
-        let mut config = aws_sdk_bedrockruntime::config::Builder::from(sdk)
+        let config = aws_sdk_bedrockruntime::config::Builder::from(sdk)
             .http_client(self.inner.http.clone())
             .interceptor(EndpointCheck(self.inner.egress.clone()));
+        let mut config = with_auth(config, self.inner.api_key.as_ref());
         if !url.is_empty() {
             config = config.endpoint_url(url);
         }
@@ -192,27 +257,30 @@ impl BedrockProvider {
             connect: DEFAULT_CONNECT_TIMEOUT,
             read: DEFAULT_READ_TIMEOUT,
         };
-        let sdk = load_sdk_config(&settings, settings.static_keys()?, timeouts).await;
-        let egress = EgressPolicy::default();
-        let provider = Self {
-            inner: Arc::new(Inner {
-                settings,
-                timeouts,
-                http,
-                egress,
-                sdk: OnceCell::new(),
-                clients: Mutex::new(HashMap::new()),
-            }),
-        };
+        let api_key = settings.api_key_setting().cloned();
+        let sdk = load_sdk_config(
+            &settings,
+            settings.static_keys()?,
+            timeouts,
+            &http,
+            api_key.as_ref(),
+        )
+        .await;
+        let provider = Self::with_parts(settings, timeouts, EgressPolicy::default(), http, api_key);
         let _ = provider.inner.sdk.set(sdk);
         Ok(provider)
     }
 }
 
+/// The AWS configuration: the settings' region, profile and static keys over `aws-config`'s
+/// defaults; with a role to assume (and no API key, which makes credentials unused), the
+/// role's credentials on top, fetched through `http`.
 async fn load_sdk_config(
     settings: &BedrockSettings,
-    keys: Option<(&str, &duo_core::Secret)>,
+    keys: Option<(&str, &Secret)>,
     timeouts: SdkTimeouts,
+    http: &SharedHttpClient,
+    api_key: Option<&Secret>,
 ) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::disabled())
@@ -243,7 +311,21 @@ async fn load_sdk_config(
             "duo-bedrock-settings",
         ));
     }
-    loader.load().await
+    let sdk = loader.load().await;
+    let role = settings.role().ok().flatten();
+    if api_key.is_some() {
+        if settings.api_key_setting().is_none() && (keys.is_some() || role.is_some()) {
+            tracing::warn!(
+                "{API_KEY_ENV} is set: Bedrock calls send that API key as a bearer token and \
+                 are not signed with the configured AWS credentials or role"
+            );
+        }
+        return sdk;
+    }
+    match role {
+        Some(role) => assume_role(sdk, &role, http).await,
+        None => sdk,
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::script::ErrorReply;
+use super::errors::ErrorReply;
 
 /// Refuses, as Bedrock does, `toolUse` or `toolResult` content blocks in `messages` when the
 /// request has no `toolConfig` (a JSON `null` counts as absent).

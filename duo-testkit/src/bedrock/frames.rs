@@ -12,7 +12,8 @@ use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use bytes::Bytes;
 use serde_json::json;
 
-use super::script::{Answer, StreamException, ToolUse};
+use super::errors::StreamException;
+use super::script::{Answer, ToolUse};
 
 /// An encoding failure (only for headers or payloads beyond the format's limits).
 pub type EncodeError = aws_smithy_eventstream::error::Error;
@@ -129,7 +130,8 @@ fn split_pieces(text: &str, n: usize) -> Vec<&str> {
 /// The complete frame sequence of a streamed `answer`, without faults: `messageStart`; the
 /// text block (a `contentBlockDelta` per chunk, `contentBlockStop`) unless a tool-use answer
 /// has no text; per tool use `contentBlockStart`, a `contentBlockDelta` per input piece,
-/// `contentBlockStop`; `messageStop`, `metadata`.
+/// `contentBlockStop`; `messageStop`, `metadata` (with `trace.guardrail` when the answer carries
+/// a [`guardrail_trace`](Answer::guardrail_trace)).
 ///
 /// # Errors
 /// When a frame exceeds the format's limits.
@@ -161,18 +163,19 @@ pub fn answer_frames(answer: &Answer) -> Result<Vec<Bytes>, EncodeError> {
         "messageStop",
         &json!({ "stopReason": answer.stop_reason, "p": PADDING }),
     )?);
-    frames.push(event_frame(
-        "metadata",
-        &json!({
-            "usage": {
-                "inputTokens": answer.input_tokens,
-                "outputTokens": answer.output_tokens,
-                "totalTokens": answer.input_tokens.saturating_add(answer.output_tokens),
-            },
-            "metrics": { "latencyMs": 42 },
-            "p": PADDING,
-        }),
-    )?);
+    let mut metadata = json!({
+        "usage": {
+            "inputTokens": answer.input_tokens,
+            "outputTokens": answer.output_tokens,
+            "totalTokens": answer.input_tokens.saturating_add(answer.output_tokens),
+        },
+        "metrics": { "latencyMs": 42 },
+        "p": PADDING,
+    });
+    if let Some(guardrail) = &answer.guardrail_trace {
+        metadata["trace"] = json!({ "guardrail": guardrail });
+    }
+    frames.push(event_frame("metadata", &metadata)?);
     Ok(frames)
 }
 

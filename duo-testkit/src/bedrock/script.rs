@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::errors::{ErrorReply, StreamException};
+
 /// One scripted reply to one request (Converse or ConverseStream).
 #[derive(Debug, Clone)]
 pub enum Reply {
@@ -67,7 +69,8 @@ pub struct Answer {
     /// In how many `contentBlockDelta` frames each tool use's input JSON is streamed (at least
     /// 1; fewer when the JSON text is shorter).
     pub input_pieces: usize,
-    /// Bedrock's `stopReason` (`end_turn`, `tool_use`, `max_tokens`, `stop_sequence`, …).
+    /// Bedrock's `stopReason` (`end_turn`, `tool_use`, `max_tokens`, `stop_sequence`,
+    /// `guardrail_intervened`, `content_filtered`, …).
     pub stop_reason: String,
     /// `usage.inputTokens`.
     pub input_tokens: u32,
@@ -83,6 +86,10 @@ pub struct Answer {
     pub corrupt_frame: Option<usize>,
     /// After this many frames, send this exception frame and end the stream.
     pub exception: Option<(usize, StreamException)>,
+    /// The guardrail assessment sent as `trace.guardrail` (Converse: in the answer; ConverseStream:
+    /// in the `metadata` event), only to a request whose `guardrailConfig` has `trace` enabled
+    /// (`enabled` or `enabled_full`), as Bedrock does.
+    pub guardrail_trace: Option<Value>,
 }
 
 impl Answer {
@@ -109,7 +116,56 @@ impl Answer {
             cut: None,
             corrupt_frame: None,
             exception: None,
+            guardrail_trace: None,
         }
+    }
+
+    /// The key of [`default_guardrail_assessment`](Self::default_guardrail_assessment)'s
+    /// `inputAssessment` (Bedrock keys assessments by the guardrail's id).
+    pub const GUARDRAIL_ID: &'static str = "fakeguardrail1";
+
+    /// What Bedrock answers when a guardrail intervenes: 200, the guardrail's blocked-input
+    /// message as the text (`text`), `stopReason` `guardrail_intervened`, and (to a request
+    /// with `trace` enabled) [`default_guardrail_assessment`](Self::default_guardrail_assessment)
+    /// as `trace.guardrail`.
+    pub fn guardrail_intervened(text: impl Into<String>) -> Self {
+        Self::text(text)
+            .with_stop_reason("guardrail_intervened")
+            .with_guardrail_trace(Self::default_guardrail_assessment())
+    }
+
+    /// A `GuardrailTraceAssessment`: the input blocked by a denied topic.
+    ///
+    /// ```text
+    /// {"actionReason":"Guardrail blocked.","modelOutput":[],
+    ///  "inputAssessment":{"fakeguardrail1":{"topicPolicy":{"topics":[
+    ///    {"name":"Investment advice","type":"DENY","action":"BLOCKED","detected":true}]}}}}
+    /// ```
+    #[must_use]
+    pub fn default_guardrail_assessment() -> Value {
+        serde_json::json!({
+            "actionReason": "Guardrail blocked.",
+            "modelOutput": [],
+            "inputAssessment": {
+                Self::GUARDRAIL_ID: {
+                    "topicPolicy": {
+                        "topics": [{
+                            "name": "Investment advice",
+                            "type": "DENY",
+                            "action": "BLOCKED",
+                            "detected": true,
+                        }],
+                    },
+                },
+            },
+        })
+    }
+
+    /// Sets the `trace.guardrail` assessment sent to requests with `trace` enabled.
+    #[must_use]
+    pub fn with_guardrail_trace(mut self, assessment: Value) -> Self {
+        self.guardrail_trace = Some(assessment);
+        self
     }
 
     /// The default of [`input_pieces`](Self::input_pieces).
@@ -238,171 +294,5 @@ impl ToolUse {
     #[must_use]
     pub fn input_json(&self) -> String {
         self.input.to_string()
-    }
-}
-
-/// An HTTP error reply, as Bedrock's REST-JSON protocol sends it.
-#[derive(Debug, Clone)]
-pub struct ErrorReply {
-    /// The HTTP status.
-    pub status: u16,
-    /// The error code (`ThrottlingException`, …), sent in `x-amzn-ErrorType` and `__type`.
-    pub error_type: String,
-    /// The `message` field.
-    pub message: String,
-    /// A `Retry-After` header value in seconds, if any.
-    pub retry_after: Option<u64>,
-}
-
-impl ErrorReply {
-    /// Any error.
-    pub fn new(status: u16, error_type: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            error_type: error_type.into(),
-            message: message.into(),
-            retry_after: None,
-        }
-    }
-
-    /// 429 `ThrottlingException`.
-    #[must_use]
-    pub fn throttling() -> Self {
-        Self::new(
-            429,
-            "ThrottlingException",
-            "Too many requests, please wait before trying again.",
-        )
-    }
-
-    /// 400 `ValidationException` for `toolUse` / `toolResult` blocks without a `toolConfig`
-    /// (the fake answers it by itself to such requests).
-    #[must_use]
-    pub fn tool_config_missing() -> Self {
-        Self::new(
-            400,
-            "ValidationException",
-            "The toolConfig field must be defined when using toolUse and toolResult content blocks.",
-        )
-    }
-
-    /// 400 `ValidationException`.
-    #[must_use]
-    pub fn validation() -> Self {
-        Self::new(
-            400,
-            "ValidationException",
-            "A conversation must start with a user message.",
-        )
-    }
-
-    /// 403 `AccessDeniedException`.
-    #[must_use]
-    pub fn access_denied() -> Self {
-        Self::new(
-            403,
-            "AccessDeniedException",
-            "You don't have access to the model with the specified model ID.",
-        )
-    }
-
-    /// 403 `UnrecognizedClientException` (unknown access key).
-    #[must_use]
-    pub fn unrecognized_client() -> Self {
-        Self::new(
-            403,
-            "UnrecognizedClientException",
-            "The security token included in the request is invalid.",
-        )
-    }
-
-    /// 404 `ResourceNotFoundException`.
-    #[must_use]
-    pub fn not_found() -> Self {
-        Self::new(
-            404,
-            "ResourceNotFoundException",
-            "Could not resolve the foundation model from the provided model identifier.",
-        )
-    }
-
-    /// 500 `InternalServerException`.
-    #[must_use]
-    pub fn internal() -> Self {
-        Self::new(500, "InternalServerException", "Internal server error")
-    }
-
-    /// 503 `ServiceUnavailableException`.
-    #[must_use]
-    pub fn unavailable() -> Self {
-        Self::new(503, "ServiceUnavailableException", "Service Unavailable")
-    }
-
-    /// Adds a `Retry-After` header.
-    #[must_use]
-    pub fn with_retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds);
-        self
-    }
-}
-
-/// An exception frame inside a ConverseStream body (`:message-type: exception`).
-#[derive(Debug, Clone)]
-pub struct StreamException {
-    /// The `:exception-type` header (`modelStreamErrorException`, `throttlingException`, …).
-    pub exception_type: String,
-    /// The payload's `message`.
-    pub message: String,
-    /// `originalStatusCode` (model stream errors only).
-    pub original_status: Option<u16>,
-}
-
-impl StreamException {
-    /// Any exception type.
-    pub fn new(exception_type: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            exception_type: exception_type.into(),
-            message: message.into(),
-            original_status: None,
-        }
-    }
-
-    /// `modelStreamErrorException`: the model failed while streaming.
-    #[must_use]
-    pub fn model_stream_error() -> Self {
-        Self {
-            original_status: Some(500),
-            ..Self::new("modelStreamErrorException", "The model stopped responding.")
-        }
-    }
-
-    /// `throttlingException`.
-    #[must_use]
-    pub fn throttling() -> Self {
-        Self::new(
-            "throttlingException",
-            "Too many tokens, please wait before trying again.",
-        )
-    }
-
-    /// `internalServerException`.
-    #[must_use]
-    pub fn internal() -> Self {
-        Self::new("internalServerException", "Internal server error")
-    }
-
-    /// `serviceUnavailableException`.
-    #[must_use]
-    pub fn unavailable() -> Self {
-        Self::new("serviceUnavailableException", "Service Unavailable")
-    }
-
-    /// `validationException`.
-    #[must_use]
-    pub fn validation() -> Self {
-        Self::new(
-            "validationException",
-            "Input is too long for the requested model.",
-        )
     }
 }

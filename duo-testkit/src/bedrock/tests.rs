@@ -1,7 +1,8 @@
 //! The fake over real HTTP: tool use answers (Converse JSON, ConverseStream frames decoded with
-//! AWS's own decoder) and the `toolConfig` check.
+//! AWS's own decoder), the `toolConfig` check, the API-key check and guardrail answers.
 
 use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
+use axum::http::header;
 use bytes::BytesMut;
 use serde_json::{Value, json};
 
@@ -178,4 +179,124 @@ async fn tool_blocks_without_a_tool_config_are_refused_as_bedrock_does() {
     assert_eq!(requests.len(), 3, "the refused requests are recorded");
     assert_eq!(requests[0].body["toolConfig"], Value::Null);
     assert_eq!(requests[2].body["toolConfig"], tool_config());
+}
+
+async fn post_with_auth(
+    fake: &FakeBedrock,
+    operation: &str,
+    body: &Value,
+    authorization: Option<&str>,
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/model/m/{operation}", fake.url()))
+        .json(body);
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_required_api_key_refuses_anything_but_that_bearer_token() {
+    let fake = FakeBedrock::start().await;
+    fake.push(Answer::text("only for the key holder"));
+    fake.require_bearer("bedrock-api-key-right");
+    let sigv4 = "AWS4-HMAC-SHA256 Credential=AKIDTEST/20240620/us-east-1/bedrock/aws4_request, \
+                 SignedHeaders=host;x-amz-date, Signature=00";
+    for auth in [None, Some("Bearer bedrock-api-key-wrong"), Some(sigv4)] {
+        let refused = post_with_auth(&fake, "converse", &ask(), auth).await;
+        assert_eq!(refused.status(), 403, "{auth:?}");
+        assert!(refused.headers().get("x-amzn-errortype").is_none());
+        assert_eq!(
+            refused.text().await.unwrap(),
+            r#"{"Message":"Authentication failed: Please make sure your API Key is valid."}"#
+        );
+    }
+    let answered = post_with_auth(
+        &fake,
+        "converse",
+        &ask(),
+        Some("Bearer bedrock-api-key-right"),
+    )
+    .await;
+    assert_eq!(answered.status(), 200);
+    let body: Value = answered.json().await.unwrap();
+    assert_eq!(
+        body["output"]["message"]["content"][0]["text"], "only for the key holder",
+        "the refusals consumed no scripted reply"
+    );
+    let auths: Vec<Auth> = fake.requests().into_iter().map(|r| r.auth).collect();
+    assert_eq!(auths[0], Auth::Missing);
+    assert_eq!(auths[1].bearer(), Some("bedrock-api-key-wrong"));
+    assert_eq!(auths[2].access_key_id(), Some("AKIDTEST"));
+    assert_eq!(auths[3].bearer(), Some("bedrock-api-key-right"));
+}
+
+fn guarded(trace: &str) -> Value {
+    let mut body = ask();
+    body["guardrailConfig"] =
+        json!({"guardrailIdentifier": "gr1abc", "guardrailVersion": "3", "trace": trace});
+    body
+}
+
+#[tokio::test]
+async fn a_guardrail_intervention_is_a_200_with_the_trace_only_when_asked_for() {
+    let fake = FakeBedrock::start().await;
+    fake.set_default(Answer::guardrail_intervened(
+        "Sorry, I can't help with that.",
+    ));
+    let body: Value = post(&fake, "converse", &guarded("enabled"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["stopReason"], "guardrail_intervened");
+    assert_eq!(
+        body["output"]["message"]["content"],
+        json!([{"text": "Sorry, I can't help with that."}])
+    );
+    assert_eq!(
+        body["trace"]["guardrail"],
+        Answer::default_guardrail_assessment()
+    );
+    assert_eq!(
+        body["trace"]["guardrail"]["inputAssessment"][Answer::GUARDRAIL_ID]["topicPolicy"]["topics"]
+            [0]["action"],
+        "BLOCKED"
+    );
+    let untraced: Value = post(&fake, "converse", &guarded("disabled"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(untraced["stopReason"], "guardrail_intervened");
+    assert!(untraced.get("trace").is_none(), "{untraced}");
+
+    let streamed = post(&fake, "converse-stream", &guarded("enabled")).await;
+    let events = events(&streamed.bytes().await.unwrap());
+    let (kind, metadata) = events.last().unwrap();
+    assert_eq!(kind, "metadata");
+    assert_eq!(
+        metadata["trace"]["guardrail"],
+        Answer::default_guardrail_assessment()
+    );
+    assert!(events.contains(&(
+        "messageStop".to_owned(),
+        json!({"stopReason": "guardrail_intervened"})
+    )));
+
+    let requests = fake.requests();
+    assert!(requests[0].guardrail_trace_enabled());
+    assert!(!requests[1].guardrail_trace_enabled());
+    assert_eq!(
+        requests[1].guardrail_config().unwrap()["guardrailIdentifier"],
+        "gr1abc"
+    );
+    let plain = post(&fake, "converse", &ask())
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert!(plain.get("trace").is_none());
+    assert!(fake.requests()[3].guardrail_config().is_none());
 }
