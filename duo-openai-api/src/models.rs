@@ -212,8 +212,17 @@ mod tests {
 
     #[test]
     fn invalid_entries_name_their_key() {
-        let e = err(&[model("a", "vertex_ai/gemini", Some("http://h/v1"))]);
+        let e = err(&[model("a", "watsonx/granite", Some("http://h/v1"))]);
         assert!(e.contains("openai_api.models[0].identifier"), "{e}");
+        let mut keyed = model("g", "vertex_ai/gemini-2.5-pro", None);
+        keyed.api_key = Some(Secret::new("not-for-vertex"));
+        let e = err(&[keyed]);
+        assert!(
+            e.contains(
+                "Vertex AI models take no api_key; they use the providers.vertex credentials"
+            ),
+            "{e}"
+        );
         let e = err(&[
             model("a", "custom_openai/m", Some("http://h/v1")),
             model("b", "azure/d", None),

@@ -47,6 +47,10 @@ pub(crate) enum Step {
         allow(dead_code)
     )]
     Events(Vec<StreamEvent>),
+    /// These events end the answer: they are yielded, then [`SseProtocol::finish`], as for
+    /// [`Step::Done`] (a last chunk that carries both text and the finish reason).
+    #[cfg_attr(not(feature = "vertex"), allow(dead_code))]
+    Last(Vec<StreamEvent>),
     /// The answer is complete: [`SseProtocol::finish`] is yielded next.
     Done,
 }
@@ -139,6 +143,7 @@ where
         draining: false,
         seen_event: false,
         queued: VecDeque::new(),
+        done_after_queued: false,
     })
 }
 
@@ -153,8 +158,10 @@ pub(crate) struct Decoder<P, E: Send + 'static> {
     draining: bool,
     /// Whether any SSE event arrived (an empty 200 stream is a protocol error, not retried).
     seen_event: bool,
-    /// Events of a [`Step::Events`] not yielded yet.
+    /// Events of a [`Step::Events`] or [`Step::Last`] not yielded yet.
     queued: VecDeque<StreamEvent>,
+    /// A [`Step::Last`] came: once `queued` is empty, the answer is complete.
+    done_after_queued: bool,
 }
 
 impl<P, E: StdError + Send + Sync + 'static> Decoder<P, E> {
@@ -192,6 +199,10 @@ impl<P: SseProtocol, E: StdError + Send + Sync + 'static> Stream for Decoder<P, 
         if let Some(event) = this.queued.pop_front() {
             return Poll::Ready(Some(Ok(event)));
         }
+        if this.done_after_queued {
+            this.done_after_queued = false;
+            return Poll::Ready(Some(Ok(this.complete(cx))));
+        }
         let Some(events) = this.events.as_mut() else {
             return Poll::Ready(None);
         };
@@ -207,6 +218,9 @@ impl<P: SseProtocol, E: StdError + Send + Sync + 'static> Stream for Decoder<P, 
             return Poll::Ready(None);
         }
         loop {
+            let Some(events) = this.events.as_mut() else {
+                return Poll::Ready(None);
+            };
             let item = futures::ready!(events.poll_next_unpin(cx));
             if matches!(item, Some(Ok(_))) {
                 this.seen_event = true;
@@ -222,24 +236,17 @@ impl<P: SseProtocol, E: StdError + Send + Sync + 'static> Stream for Decoder<P, 
                             None => continue,
                         }
                     }
-                    Ok(Step::Done) => {
-                        // Usually the rest ([DONE], the body's end) came in the same read: read
-                        // what is already here, without waiting, so the connection goes back to
-                        // the pool before the consumer sees the finish.
-                        let ended = loop {
-                            match events.poll_next_unpin(cx) {
-                                Poll::Ready(Some(Ok(_))) => {}
-                                Poll::Ready(None | Some(Err(_))) => break true,
-                                Poll::Pending => break false,
+                    Ok(Step::Last(events)) => {
+                        this.queued.extend(events);
+                        match this.queued.pop_front() {
+                            Some(event) => {
+                                this.done_after_queued = true;
+                                return Poll::Ready(Some(Ok(event)));
                             }
-                        };
-                        if ended {
-                            this.events = None;
-                        } else {
-                            this.draining = true;
+                            None => return Poll::Ready(Some(Ok(this.complete(cx)))),
                         }
-                        return Poll::Ready(Some(Ok(this.protocol.finish())));
                     }
+                    Ok(Step::Done) => return Poll::Ready(Some(Ok(this.complete(cx)))),
                     Err(e) => Err(e),
                 },
                 Some(Err(e)) => Err(this.stream_error(e)),
@@ -256,6 +263,30 @@ impl<P: SseProtocol, E: StdError + Send + Sync + 'static> Stream for Decoder<P, 
             this.events = None;
             return Poll::Ready(Some(out));
         }
+    }
+}
+
+impl<P: SseProtocol, E: StdError + Send + Sync + 'static> Decoder<P, E> {
+    /// The answer is complete: the finish event. Usually the rest of the body ([DONE], its end)
+    /// came in the same read: what is already here is read without waiting, so the connection
+    /// goes back to the pool before the consumer sees the finish; otherwise the rest is drained
+    /// later.
+    fn complete(&mut self, cx: &mut Context<'_>) -> StreamEvent {
+        if let Some(events) = self.events.as_mut() {
+            let ended = loop {
+                match events.poll_next_unpin(cx) {
+                    Poll::Ready(Some(Ok(_))) => {}
+                    Poll::Ready(None | Some(Err(_))) => break true,
+                    Poll::Pending => break false,
+                }
+            };
+            if ended {
+                self.events = None;
+            } else {
+                self.draining = true;
+            }
+        }
+        self.protocol.finish()
     }
 }
 

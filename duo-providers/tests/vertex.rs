@@ -51,10 +51,11 @@ async fn stand_with(edit: impl FnOnce(&mut VertexSettings, &FakeGoogleOAuth)) ->
         resilience: fast_retries(),
         ..ProviderConfig::default()
     };
+    // `new`, not `try_new`: the tests of bad settings check what a first request finds too.
     Stand {
         vertex,
         oauth,
-        registry: Registry::try_new(config).unwrap(),
+        registry: Registry::new(config),
         _dir: dir,
     }
 }
@@ -443,6 +444,9 @@ async fn a_requests_endpoint_is_never_used_and_the_operators_endpoint_obeys_the_
     };
     assert_eq!(err.kind(), "egress_refused", "{err}");
     assert!(err.to_string().contains("cloud_metadata"), "{err}");
+    // Start-up finds it already.
+    let err = Registry::try_new(metadata.registry.config().clone()).unwrap_err();
+    assert_eq!(err.kind(), "egress_refused", "{err}");
 }
 
 #[tokio::test]
@@ -462,5 +466,7 @@ async fn bad_settings_fail_at_start_naming_the_key() {
         panic!("a missing key file must fail the model");
     };
     assert_eq!(err.kind(), "config", "{err}");
+    assert!(err.to_string().contains("/nonexistent/key.json"), "{err}");
+    let err = Registry::try_new(s.registry.config().clone()).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/key.json"), "{err}");
 }

@@ -1,8 +1,12 @@
 //! The SSE decoders on arbitrary bodies: OpenAI-style (`duo_providers::openai::decode_sse_limited`,
-//! as vLLM, OpenAI and Azure answers are read) and Anthropic's
-//! (`duo_providers::anthropic::decode_messages_sse`), each body through both.
+//! as vLLM, OpenAI and Azure answers are read), Anthropic's
+//! (`duo_providers::anthropic::decode_messages_sse`) and Gemini's on Vertex AI
+//! (`duo_providers::vertex::decode_gemini_sse`), each body through all three.
 //!
 //! Input: two bytes of split point, one byte of event limit, then the body. Checks:
+//! - the body in one piece yields a finish or an error last, and nothing else is one: nothing
+//!   follows an error or the finish, and there is at most one finish (text and tool-call pieces
+//!   come before it);
 //! - the body cut at the split point, or into chunks of every size up to 7 bytes, decodes to
 //!   exactly the events and errors of the body in one piece (the decoder's contract: events and
 //!   UTF-8 split across reads are reassembled);
@@ -15,6 +19,7 @@ use duo_core::{Error, StreamEvent};
 use duo_core::EventStream;
 use duo_providers::anthropic::decode_messages_sse;
 use duo_providers::openai::{DEFAULT_MAX_EVENT_BYTES, decode_sse_limited};
+use duo_providers::vertex::decode_gemini_sse;
 use futures::StreamExt;
 use libfuzzer_sys::fuzz_target;
 
@@ -23,7 +28,7 @@ type Events = Vec<Result<StreamEvent, Error>>;
 /// A decoder: the body's chunks, the upstream's name and the event limit to events.
 type Decoder = fn(futures::stream::Iter<std::vec::IntoIter<Result<Bytes, std::io::Error>>>, std::sync::Arc<str>, usize) -> EventStream;
 
-const DECODERS: [Decoder; 2] = [decode_sse_limited, decode_messages_sse];
+const DECODERS: [Decoder; 3] = [decode_sse_limited, decode_messages_sse, decode_gemini_sse];
 
 fn decode_with(decoder: Decoder, chunks: Vec<Bytes>, limit: usize) -> Events {
     let body = futures::stream::iter(
@@ -69,18 +74,21 @@ fn check(decoder: Decoder, data: &[u8]) {
     let split = split % (body.len() + 1);
 
     let whole = decode(vec![body.clone()], DEFAULT_MAX_EVENT_BYTES);
+    let (last, before) = whole
+        .split_last()
+        .expect("a body always yields a finish or an error");
     assert!(
-        !whole.is_empty(),
-        "a body always yields a finish or an error"
+        matches!(last, Ok(StreamEvent::Finish { .. }) | Err(_)),
+        "a body ends in a finish or an error: {whole:?}"
     );
     assert!(
-        whole[..whole.len() - 1].iter().all(Result::is_ok),
+        before.iter().all(Result::is_ok),
         "nothing follows an error: {whole:?}"
     );
     assert!(
-        whole[..whole.len() - 1]
+        before
             .iter()
-            .all(|e| matches!(e, Ok(StreamEvent::Delta(_)))),
+            .all(|e| matches!(e, Ok(StreamEvent::Delta(_) | StreamEvent::ToolCall(_)))),
         "only the last event may be a finish: {whole:?}"
     );
 

@@ -121,6 +121,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail returns its own large error
     fn gitlabs_guardrail_variable_is_read_from_the_environment() {
         figment::Jail::expect_with(|jail| {
             jail.set_env(
@@ -154,6 +155,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail returns its own large error
     fn headers_come_as_a_json_string_from_the_environment_or_a_table_and_never_print() {
         figment::Jail::expect_with(|jail| {
             jail.set_env(

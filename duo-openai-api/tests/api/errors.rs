@@ -242,7 +242,7 @@ async fn invalid_settings_stop_the_start_naming_the_key() {
     let file = std::env::temp_dir().join("duo-openai-no-such-key-file");
     let cases: Vec<(Adjust, &str)> = vec![
         (
-            Box::new(|c| c.api.models[1].identifier = "vertex_ai/gemini".into()),
+            Box::new(|c| c.api.models[1].identifier = "watsonx/granite".into()),
             "openai_api.models[1].identifier",
         ),
         (

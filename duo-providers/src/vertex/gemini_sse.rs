@@ -135,11 +135,12 @@ impl SseProtocol for GeminiEvents {
         if let Some(reason) = reason {
             self.stop = Some(finish_reason(&reason, self.calls > 0));
         }
-        Ok(match (events.len(), self.stop.is_some()) {
-            // the finish comes after this chunk's pieces: the decoder yields them first
-            (0, true) => Step::Done,
-            (0, false) => Step::Nothing,
-            (_, _) => Step::Events(events),
+        Ok(match (events.is_empty(), self.stop.is_some()) {
+            (true, true) => Step::Done,
+            (true, false) => Step::Nothing,
+            // the last chunk usually carries text and the finish reason: its pieces, then the end
+            (false, true) => Step::Last(events),
+            (false, false) => Step::Events(events),
         })
     }
 
@@ -152,5 +153,73 @@ impl SseProtocol for GeminiEvents {
             reason: self.stop.take().unwrap_or_default(),
             usage: self.usage.map(usage),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::StreamExt;
+
+    fn decode(body: &str) -> Vec<Result<StreamEvent, Error>> {
+        let body = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from(body.to_owned()))]);
+        futures::executor::block_on(
+            decode_gemini_sse(body, "Vertex AI at http://h".into(), 1 << 20).collect(),
+        )
+    }
+
+    fn chunk(json: &str) -> String {
+        format!("data: {json}\r\n\r\n")
+    }
+
+    #[test]
+    fn the_chunk_with_the_finish_reason_ends_the_answer_after_its_text() {
+        let body = [
+            chunk(r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"def "}]},"index":0}]}"#),
+            chunk(r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"thinking","thought":true},{"text":"add"}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":2,"thoughtsTokenCount":5}}"#),
+            chunk(r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"never shown"}]},"index":0}]}"#),
+        ]
+        .concat();
+        assert_eq!(
+            decode(&body),
+            vec![
+                Ok(StreamEvent::Delta("def ".into())),
+                Ok(StreamEvent::Delta("add".into())),
+                Ok(StreamEvent::Finish {
+                    reason: FinishReason::Stop,
+                    usage: Some(Usage {
+                        input_tokens: 4,
+                        output_tokens: 7
+                    }),
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cut_stream_an_error_chunk_and_a_safety_stop_are_told_apart() {
+        let cut = chunk(
+            r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"half"}]},"index":0}]}"#,
+        );
+        let events = decode(&cut);
+        assert_eq!(events[0], Ok(StreamEvent::Delta("half".into())));
+        assert_eq!(events[1].as_ref().unwrap_err().kind(), "broken_stream");
+        let error = chunk(
+            r#"{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}"#,
+        );
+        let err = decode(&error).remove(0).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("UNAVAILABLE: The model is overloaded."),
+            "{err}"
+        );
+        let safety = chunk(r#"{"candidates":[{"finishReason":"SAFETY","index":0}]}"#);
+        assert!(matches!(
+            decode(&safety).remove(0),
+            Ok(StreamEvent::Finish {
+                reason: FinishReason::ContentFilter,
+                ..
+            })
+        ));
     }
 }
