@@ -19,6 +19,9 @@ use crate::{AzureAuth, AzureSettings};
 ///   [`AzureSettings`] (default `2024-10-21`).
 /// - Body as for OpenAI, without `model` (the deployment is in the path), at most four `stop`
 ///   sequences; streamed calls add `stream_options: {"include_usage": true}`.
+/// - A deployment named like one of OpenAI's reasoning models (`o3-mini`, `gpt-5`, `gpt-5-mini`,
+///   …: [`is_reasoning_model`](crate::openai::is_reasoning_model)) gets their rules:
+///   `max_completion_tokens`, no `temperature`/`top_p`, system messages as `developer`.
 /// - Auth: `api-key: <key>`, or `Authorization: Bearer <key>` with [`AzureAuth::Bearer`].
 /// - A prompt refused by the content filter (400, `code: content_filter`) is
 ///   [`Error::ContentFiltered`], naming the filtered categories; an answer cut by the filter
@@ -77,7 +80,7 @@ impl OpenAiStyleModel<AzureOpenAi> {
                 model_field: None,
                 stop_limit: Some(4),
                 continue_prefill: false,
-                reasoning: false,
+                reasoning: crate::openai::is_reasoning_model(&deployment),
                 extra_headers: true,
             },
             model: deployment,

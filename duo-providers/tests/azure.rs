@@ -55,6 +55,28 @@ async fn chat_without_streaming_goes_to_the_deployment_with_api_key_and_four_sto
 }
 
 #[tokio::test]
+async fn a_reasoning_model_deployment_gets_the_reasoning_rules() {
+    let fake = FakeOpenAi::start().await;
+    let ep = endpoint("azure/gpt-5-mini", &fake.azure_url(), Some("azure-key-1"));
+    let m = AzureOpenAiModel::new(&http(), &ep, &AzureSettings::default()).unwrap();
+    let mut request = chat("hello");
+    request.params = completion("").params;
+    request.prompt = duo_core::Prompt::Chat(vec![
+        duo_core::Message::system("Be brief."),
+        duo_core::Message::user("hello"),
+    ]);
+    m.generate(&request).await.unwrap();
+    let body = fake.last_request().unwrap().body;
+    assert_eq!(body["max_completion_tokens"], 64);
+    assert!(body.get("max_tokens").is_none(), "{body}");
+    assert!(
+        body.get("temperature").is_none() && body.get("top_p").is_none(),
+        "{body}"
+    );
+    assert_eq!(body["messages"][0]["role"], "developer");
+}
+
+#[tokio::test]
 async fn streams_skip_the_prompt_filter_chunk_and_end_with_usage() {
     let fake = FakeOpenAi::start().await;
     fake.script(Reply::stream("The answer is 42.").chunks(4).usage(5, 4));

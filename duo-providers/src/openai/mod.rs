@@ -7,6 +7,7 @@ mod compatible;
 pub(crate) mod model;
 #[cfg(feature = "openai")]
 mod platform;
+mod reasoning;
 mod sse;
 mod wire;
 
@@ -16,5 +17,6 @@ pub use compatible::OpenAiCompatibleModel;
 pub use model::OpenAiPlatform;
 pub use model::{AzureOpenAi, Flavor, OpenAiCompatible, OpenAiStyleModel};
 #[cfg(feature = "openai")]
-pub use platform::{OpenAiPlatformModel, is_reasoning_model};
+pub use platform::OpenAiPlatformModel;
+pub use reasoning::is_reasoning_model;
 pub use sse::{DEFAULT_MAX_EVENT_BYTES, decode_sse, decode_sse_limited};

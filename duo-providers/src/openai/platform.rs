@@ -9,6 +9,7 @@ use reqwest::header::AUTHORIZATION;
 
 use super::client::{OpenAiClient, display_url, join, parse_base_url, secret_header};
 use super::model::{OpenAiPlatform, OpenAiStyleModel, Probe, check_flavor};
+use super::reasoning::is_reasoning_model;
 use crate::OpenAiSettings;
 use crate::endpoint_url::{Route, route};
 use crate::http::HttpClient;
@@ -19,7 +20,7 @@ use crate::http::HttpClient;
 ///   `POST {base}/completions` (`prompt`, `suffix`), as for vLLM; probe → `GET {base}/models`.
 /// - Body: `model`, at most four `stop` sequences (OpenAI's limit), `reasoning_effort` when set,
 ///   `stream` (streamed calls ask for usage). For the reasoning models (`o1`, `o3`, `o4-…`,
-///   `gpt-5…` except `gpt-5-chat…`, see [`is_reasoning_model`]) the length goes as
+///   `gpt-5…` except `gpt-5-chat…`, see [`is_reasoning_model`](super::is_reasoning_model)) the length goes as
 ///   `max_completion_tokens`, `temperature` and `top_p` are left out (those models refuse them),
 ///   and system messages take the `developer` role; other models get `max_tokens`,
 ///   `temperature`, `top_p` and `system` as given.
@@ -30,17 +31,6 @@ use crate::http::HttpClient;
 ///   request named.
 /// - Auth: `Authorization: Bearer <key>`.
 pub type OpenAiPlatformModel = OpenAiStyleModel<OpenAiPlatform>;
-
-/// Whether `model` is one of OpenAI's reasoning models, which take `max_completion_tokens` and
-/// the `developer` role and refuse sampling parameters.
-#[must_use]
-pub fn is_reasoning_model(model: &str) -> bool {
-    let model = model.trim().to_ascii_lowercase();
-    let o_series = ["o1", "o3", "o4"]
-        .iter()
-        .any(|p| model == *p || model.starts_with(&format!("{p}-")));
-    o_series || (model.starts_with("gpt-5") && !model.starts_with("gpt-5-chat"))
-}
 
 impl OpenAiStyleModel<OpenAiPlatform> {
     /// A client for `endpoint`, sharing `http`'s connection pool.
