@@ -470,3 +470,23 @@ async fn bad_settings_fail_at_start_naming_the_key() {
     let err = Registry::try_new(s.registry.config().clone()).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/key.json"), "{err}");
 }
+
+#[tokio::test]
+async fn an_answer_that_echoes_the_access_token_never_shows_it() {
+    let s = stand().await;
+    let model = s.registry.model(&endpoint("gemini-2.5-pro")).await.unwrap();
+    model.generate(&chat("hi")).await.unwrap();
+    let token = s.oauth.issued_tokens().remove(0);
+    let echo = format!("<html>proxy error for Bearer {token}</html>");
+    s.vertex
+        .script(Reply::raw(200, "text/html", [echo.clone()]))
+        .script(Reply::raw(200, "text/html", [echo]));
+    let err = model.generate(&chat("hi")).await.unwrap_err();
+    assert_eq!(err.kind(), "protocol", "{err}");
+    assert!(!err.to_string().contains(&token), "{err}");
+    let Err(err) = model.generate_stream(&chat("hi")).await else {
+        panic!("an HTML answer is not a stream");
+    };
+    assert!(!err.to_string().contains(&token), "{err}");
+    assert_eq!(s.oauth.exchanges(), 1);
+}

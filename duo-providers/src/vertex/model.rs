@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use duo_core::{
-    Error, EventStream, Generation, LanguageModel, ModelRequest, ProviderKind, async_trait,
+    Error, EventStream, Generation, LanguageModel, ModelRequest, ProviderKind, Secret, async_trait,
 };
 use reqwest::header::{self, HeaderValue};
 use reqwest::{Response, Url};
@@ -169,7 +169,12 @@ impl VertexModel {
     }
 
     /// POSTs the body for `request` with a fresh token; a non-2xx status becomes its error.
-    async fn post(&self, request: &ModelRequest, stream: bool) -> Result<Response, Error> {
+    /// The token comes back too, to be scrubbed from what the answer's body may say.
+    async fn post(
+        &self,
+        request: &ModelRequest,
+        stream: bool,
+    ) -> Result<(Response, Secret), Error> {
         let body = self.body(request, stream)?;
         let token = self.auth.token().await?;
         let bearer =
@@ -201,7 +206,7 @@ impl VertexModel {
             .await
             .map_err(|e| self.http.send_error(&self.upstream, &e).scrubbed(&token))?;
         if response.status().is_success() {
-            return Ok(response);
+            return Ok((response, token));
         }
         if response.status() == reqwest::StatusCode::UNAUTHORIZED {
             self.auth.forget().await;
@@ -230,8 +235,10 @@ impl LanguageModel for VertexModel {
     }
 
     async fn generate_stream(&self, request: &ModelRequest) -> Result<EventStream, Error> {
-        let response = self.post(request, true).await?;
-        let response = crate::sse::require_sse(response, &self.upstream).await?;
+        let (response, token) = self.post(request, true).await?;
+        let response = crate::sse::require_sse(response, &self.upstream)
+            .await
+            .map_err(|e| e.scrubbed(&token))?;
         let upstream = Arc::clone(&self.upstream);
         let limit = self.http.max_event_bytes();
         let body = response.bytes_stream();
@@ -242,26 +249,25 @@ impl LanguageModel for VertexModel {
     }
 
     async fn generate(&self, request: &ModelRequest) -> Result<Generation, Error> {
-        let response = self.post(request, false).await?;
+        let (response, token) = self.post(request, false).await?;
         let bytes =
             crate::bounded::read_body(response, self.http.max_response_bytes(), &self.upstream)
-                .await?;
-        match self.publisher {
-            Publisher::Google => {
-                let answer: GenerateResponse =
-                    serde_json::from_slice(&bytes).map_err(|e| Error::Protocol {
-                        upstream: self.upstream.to_string(),
-                        message: format!(
-                            "bad JSON in the answer ({e}): {}",
-                            excerpt(&String::from_utf8_lossy(&bytes), 200)
-                        ),
-                    })?;
-                generation(answer, &self.upstream)
+                .await
+                .map_err(|e| e.scrubbed(&token))?;
+        let answer = match self.publisher {
+            Publisher::Google => serde_json::from_slice::<GenerateResponse>(&bytes)
+                .map_err(|e| Error::Protocol {
+                    upstream: self.upstream.to_string(),
+                    message: format!(
+                        "bad JSON in the answer ({e}): {}",
+                        excerpt(&String::from_utf8_lossy(&bytes), 200)
+                    ),
+                })
+                .and_then(|answer| generation(answer, &self.upstream)),
+            Publisher::Anthropic => {
+                parse_answer(&bytes, &self.upstream).map(crate::anthropic::body::generation)
             }
-            Publisher::Anthropic => Ok(crate::anthropic::body::generation(parse_answer(
-                &bytes,
-                &self.upstream,
-            )?)),
-        }
+        };
+        answer.map_err(|e| e.scrubbed(&token))
     }
 }
