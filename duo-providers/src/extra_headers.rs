@@ -101,6 +101,28 @@ impl ExtraHeaders {
     }
 }
 
+/// `err` without the endpoint's `secret` and, when the call carried them, the values of the
+/// operator's `extra` headers: what every HTTP client scrubs from what an upstream says back.
+#[cfg_attr(
+    not(any(
+        feature = "vllm",
+        feature = "azure",
+        feature = "anthropic",
+        feature = "openai"
+    )),
+    allow(dead_code)
+)]
+pub(crate) fn scrub(err: Error, secret: Option<&Secret>, extra: Option<&ExtraHeaders>) -> Error {
+    let err = match extra {
+        Some(extra) => extra.scrub(err),
+        None => err,
+    };
+    match secret {
+        Some(secret) => err.scrubbed(secret),
+        None => err,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

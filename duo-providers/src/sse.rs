@@ -109,16 +109,7 @@ pub(crate) fn scrubbed(
         return events;
     }
     Box::pin(events.map(move |e| {
-        e.map_err(|err| {
-            let err = match &extra {
-                Some(extra) => extra.scrub(err),
-                None => err,
-            };
-            match &secret {
-                Some(secret) => err.scrubbed(secret),
-                None => err,
-            }
-        })
+        e.map_err(|err| crate::extra_headers::scrub(err, secret.as_ref(), extra.as_ref()))
     }))
 }
 

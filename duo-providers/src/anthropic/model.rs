@@ -157,15 +157,11 @@ impl AnthropicModel {
 
     /// `err` without the key in its text.
     fn scrub(&self, err: Error) -> Error {
-        let err = if self.extra_headers {
-            self.http.extra_headers().scrub(err)
-        } else {
-            err
-        };
-        match &self.secret {
-            Some(secret) => err.scrubbed(secret),
-            None => err,
-        }
+        crate::extra_headers::scrub(
+            err,
+            self.secret.as_ref(),
+            self.extra_headers.then(|| self.http.extra_headers()),
+        )
     }
 }
 
