@@ -1,0 +1,44 @@
+//! GitLab's documentation as a local full-text index, for Duo Chat's documentation questions.
+//!
+//! GitLab's self-hosted AI gateway answers `POST /v1/search/gitlab-docs` from a SQLite FTS5 index
+//! of the Markdown under the GitLab repository's `doc/`, built into its image, so that no question
+//! leaves the network. This crate reads such an index and builds one, in the same layout both
+//! ways ([`schema`]): an index GitLab's image ships is read here, and one built here is read by
+//! GitLab's gateway.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::path::Path;
+//! use duo_docs_search::{DocsIndex, IndexBuilder};
+//!
+//! // Build: every *.md under a checkout's doc/, in one transaction, renamed into place at the end.
+//! let summary = IndexBuilder::new("gitlab/doc", "docs.db").build(|_progress| {})?;
+//! println!("{} files, {} bytes", summary.files, summary.bytes);
+//!
+//! // Search: read-only connections, queried on tokio's blocking threads.
+//! let index = DocsIndex::open(Path::new("docs.db"), 4)?;
+//! for doc in index.search("How do I create a project?", 4).await? {
+//!     println!("{}", doc.id); // e.g. /user/project/index.md
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The question is cleaned as GitLab's gateway cleans it (punctuation removed), and then each
+//! word is quoted, so that words FTS5 reads as operators (`OR`, `NOT`, `NEAR`) and a bare `*` or
+//! `"` cannot make a query fail ([`text::fts_query`]). Results are cut to [`TOKEN_BUDGET`]
+//! estimated tokens, as GitLab's gateway cuts them.
+//!
+//! SQLite is compiled in (rusqlite's bundled build, with FTS5 and the trigram tokenizer), so the
+//! index does not depend on the system's SQLite.
+
+mod builder;
+mod config;
+mod error;
+mod index;
+pub mod schema;
+pub mod text;
+
+pub use builder::{BuildSummary, IndexBuilder, Progress};
+pub use config::DocsSearchConfig;
+pub use error::{BuildError, OpenError, SearchError};
+pub use index::{DocsIndex, SearchResult, TOKEN_BUDGET};
