@@ -158,6 +158,9 @@ string_enum! {
         ExplainVulnerability => "duo_chat_explain_vulnerability",
         /// Summarise a discussion.
         SummarizeComments => "duo_chat_summarize_comments",
+        /// Chat's documentation questions: the search, then the answer from what it found (an id of
+        /// duo's own: GitLab configures the model for it as Duo Chat's).
+        DocumentationSearch => "duo_chat_documentation_search",
         /// Resolve a vulnerability.
         ResolveVulnerability => "resolve_vulnerability",
         /// Commit message.
@@ -192,6 +195,7 @@ impl Feature {
             Feature::TroubleshootJob => UnitPrimitive::TroubleshootJob,
             Feature::ExplainVulnerability => UnitPrimitive::ExplainVulnerability,
             Feature::SummarizeComments => UnitPrimitive::SummarizeComments,
+            Feature::DocumentationSearch => UnitPrimitive::DocumentationSearch,
             Feature::ResolveVulnerability => UnitPrimitive::ResolveVulnerability,
             Feature::GenerateCommitMessage => UnitPrimitive::GenerateCommitMessage,
             Feature::SummarizeNewMergeRequest => UnitPrimitive::SummarizeNewMergeRequest,
@@ -215,6 +219,7 @@ impl Feature {
             Feature::TroubleshootJob => "chat/troubleshoot_job",
             Feature::ExplainVulnerability => "chat/explain_vulnerability",
             Feature::SummarizeComments => "chat/summarize_comments",
+            Feature::DocumentationSearch => "chat/documentation_search",
             Feature::ResolveVulnerability => "resolve_vulnerability",
             Feature::GenerateCommitMessage => "generate_commit_message",
             Feature::SummarizeNewMergeRequest => "summarize_new_merge_request",

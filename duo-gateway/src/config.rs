@@ -67,6 +67,9 @@ pub struct Config {
     pub prompts: PromptsConfig,
     /// Readiness probes (`[readiness]`).
     pub readiness: ReadinessConfig,
+    /// The documentation index of Duo Chat's documentation questions (`[docs_search]`,
+    /// `AIGW_DOCS_SEARCH__*`).
+    pub docs_search: duo_docs_search::DocsSearchConfig,
     /// The OpenAI-compatible API (`[openai_api]`, `AIGW_OPENAI_API__*`; Cargo feature `openai-api`).
     #[cfg(feature = "openai-api")]
     pub openai_api: duo_openai_api::OpenAiApiConfig,
@@ -261,6 +264,11 @@ impl Config {
             duo_core::ModelIdentifier::parse(&m.identifier)
                 .map_err(|e| ConfigError(format!("readiness.models[{i}].identifier: {e}")))?;
         }
+        if self.docs_search.connections == 0 {
+            return Err(ConfigError(
+                "docs_search.connections must be at least 1".into(),
+            ));
+        }
         if let Some(dir) = &self.prompts.dir
             && !dir.is_dir()
         {
@@ -351,6 +359,7 @@ const SECTIONS: &[&str] = &[
     "bedrock_guardrail_config_json",
     "prompts",
     "readiness",
+    "docs_search",
     "openai_api",
 ];
 

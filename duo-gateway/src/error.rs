@@ -42,6 +42,9 @@ pub enum ApiError {
     /// No such resource, e.g. an unknown prompt id (404).
     #[error("{0}")]
     NotFound(String),
+    /// A part of the gateway itself failed (503), e.g. the documentation index.
+    #[error("{0}")]
+    Unavailable(String),
     /// The model call failed.
     #[error("{error}")]
     Model {
@@ -85,6 +88,7 @@ impl ApiError {
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone(), None),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone(), None),
             Self::NotFound(m) => (StatusCode::NOT_FOUND, m.clone(), None),
+            Self::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m.clone(), None),
             Self::Model { error, surface } => model_status(error, *surface),
         }
     }

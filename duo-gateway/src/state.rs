@@ -13,6 +13,7 @@ use duo_providers::Registry;
 use duo_auth::Authenticator;
 
 use crate::config::{Config, ConfigError};
+use crate::docs_search::DocsSearch;
 use crate::error::ApiError;
 use crate::readiness::Readiness;
 
@@ -56,6 +57,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     llm_log: LlmLogger,
     readiness: Readiness,
+    docs: DocsSearch,
     #[cfg(feature = "openai-api")]
     openai: duo_openai_api::OpenAiState,
 }
@@ -102,6 +104,7 @@ impl AppState {
         let openai = duo_openai_api::OpenAiState::new(&config.openai_api, Arc::clone(&models))
             .map_err(|e| ConfigError(e.to_string()))?;
         let readiness = Readiness::new(&config.readiness);
+        let docs = DocsSearch::open(&config.docs_search);
         let llm_log = LlmLogger::from_config(&config.logging)
             .map_err(|e| ConfigError(format!("logging: {e}")))?;
         Ok(Self(Arc::new(Inner {
@@ -112,6 +115,7 @@ impl AppState {
             auth,
             metrics,
             readiness,
+            docs,
             #[cfg(feature = "openai-api")]
             openai,
         })))
@@ -162,6 +166,12 @@ impl AppState {
 
     pub(crate) fn readiness(&self) -> &Readiness {
         &self.0.readiness
+    }
+
+    /// The documentation index, opened at start, or why there is none.
+    #[must_use]
+    pub fn docs_search(&self) -> &DocsSearch {
+        &self.0.docs
     }
 
     /// The OpenAI-compatible API's state: its keys and models, resolved at start, and this

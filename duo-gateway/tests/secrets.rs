@@ -35,7 +35,8 @@ async fn readiness_names_the_error_kind_and_status_only() {
         json!({
             "status": "unavailable",
             "failed": ["custom_openai/m"],
-            "checks": [{"model": "custom_openai/m", "ok": false, "error": "upstream_auth (HTTP 401)"}]
+            "checks": [{"model": "custom_openai/m", "ok": false, "error": "upstream_auth (HTTP 401)"}],
+            "docs_search": {"loaded": false, "documents": 0, "error": null}
         })
     );
 }

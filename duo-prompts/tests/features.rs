@@ -28,6 +28,9 @@ fn every_chat_prompt_renders_with_empty_inputs_for_every_family() {
     {
         for family in ModelFamily::KNOWN {
             let def = r.resolve(id, family, "^1.0.0").unwrap();
+            if !def.required_inputs().is_empty() {
+                continue; // required_inputs_are_enforced_per_feature
+            }
             let req = def
                 .render(&empty)
                 .unwrap_or_else(|e| panic!("{id} for {family}: {e}"));
@@ -113,7 +116,12 @@ fn mistral_family_variants_send_no_system_turn() {
                 .unwrap();
             let mut given = Map::new();
             for name in def.required_inputs() {
-                given.insert(name.clone(), "x".into());
+                let value = if name == "documents" {
+                    json!([])
+                } else {
+                    "x".into()
+                };
+                given.insert(name.clone(), value);
             }
             let req = def.render(&given).unwrap();
             let msgs = chat(&req.prompt);
@@ -145,6 +153,7 @@ fn required_inputs_are_enforced_per_feature() {
         ("review_merge_request", "diff_lines"),
         ("glab_ask_git_command", "prompt"),
         ("code_suggestions/generations", "prefix"),
+        ("chat/documentation_search", "question"),
     ] {
         let def = resolve(&r, id, "general");
         assert_eq!(
@@ -152,6 +161,58 @@ fn required_inputs_are_enforced_per_feature() {
             RenderError::MissingVariable { name: name.into() },
             "{id}"
         );
+    }
+}
+
+#[test]
+fn documentation_answer_shows_the_question_and_each_document_with_its_reference() {
+    let r = registry();
+    for family in ModelFamily::KNOWN {
+        let def = r
+            .resolve("chat/documentation_search", family, "^1.0.0")
+            .unwrap();
+        assert_eq!(def.unit_primitive().as_str(), "documentation_search");
+        let req = def
+            .render(&inputs(&[
+                ("question", "How do I create a project?".into()),
+                ("content_id", "ATTRS".into()),
+                (
+                    "documents",
+                    json!([
+                        {"id": "/user/project/index.md", "content": "# Create a project\nSelect **New project**.", "metadata": {"filename": "/user/project/index.md"}},
+                        {"id": "/user/group/index.md", "content": "Groups hold projects.", "metadata": {"filename": "/user/group/index.md"}},
+                    ]),
+                ),
+            ]))
+            .unwrap();
+        let msgs = chat(&req.prompt);
+        let user = &msgs.last().unwrap().content;
+        assert!(
+            user.contains("<question>How do I create a project?</question>"),
+            "{family}: {user}"
+        );
+        assert!(
+            user.contains("<doc>\nCONTENT: # Create a project\nSelect **New project**.\nATTRS: CNT-IDX-/user/project/index.md\n</doc>"),
+            "{family}: {user}"
+        );
+        assert!(
+            user.contains("ATTRS: CNT-IDX-/user/group/index.md"),
+            "{user}"
+        );
+        let instructions = msgs.iter().map(|m| m.content.as_str()).collect::<String>();
+        assert!(instructions.contains("\"ATTRS:\" alone"), "{family}");
+        assert_eq!(req.params.temperature, Some(0.1));
+
+        let none = def
+            .render(&inputs(&[
+                ("question", "q".into()),
+                ("content_id", "ATTRS".into()),
+                ("documents", json!([])),
+            ]))
+            .unwrap();
+        let user = &chat(&none.prompt).last().unwrap().content;
+        assert!(user.contains("No documents were found."), "{user}");
+        assert!(!user.contains("<doc>"), "{user}");
     }
 }
 

@@ -11,12 +11,14 @@
 //!   `streamGenerateContent` (JSON, SSE, JSON array) and Claude `rawPredict` / `streamRawPredict`.
 //! - [`google_oauth`]: Google access tokens: the OAuth token endpoint (service-account
 //!   JWT-bearer grant, with Google's checks of the assertion) and the GCE metadata server.
+//! - [`docs`]: a small tree of documentation pages for documentation-search tests.
 //! - [`dns`]: a resolver the test controls, so a host name can resolve to any address.
 //! - [`keys`]: RSA keys for the gateway's own signed tokens in tests.
 
 pub mod anthropic;
 pub mod bedrock;
 pub mod dns;
+pub mod docs;
 pub mod google_oauth;
 pub mod keys;
 pub mod oidc;

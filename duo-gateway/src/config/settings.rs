@@ -302,6 +302,22 @@ pub(crate) const GROUPS: &[Group] = &[
             s("readiness.timeout_s", "5", "how long one probe may take"),
         ],
     },
+    Group {
+        title: "Documentation search (POST /v1/search/gitlab-docs; build an index with `duo-gateway index-docs`)",
+        settings: &[
+            s(
+                "docs_search.db",
+                "unset",
+                "the SQLite index (docs.db), opened read-only",
+            )
+            .more("the SQLite FTS5 index (the `docs.db` of GitLab's self-hosted image, or one `duo-gateway index-docs` built), opened read-only; unset: searches answer no documents"),
+            s(
+                "docs_search.connections",
+                "4",
+                "read-only connections serving searches",
+            ),
+        ],
+    },
     #[cfg(feature = "openai-api")]
     Group {
         title: "OpenAI-compatible API (/v1/models, /v1/chat/completions, /v1/completions; see duo-openai-api/OPENAI_API.md)",

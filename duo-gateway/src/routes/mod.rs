@@ -6,6 +6,7 @@ pub mod code_suggestions;
 mod json_errors;
 pub mod monitoring;
 pub mod prompts;
+pub mod search;
 pub mod user_token;
 
 use std::sync::Arc;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/prompts/{*prompt_id}", post(prompts::invoke_v1))
         .route("/v2/prompts/{*prompt_id}", post(prompts::invoke_v2))
         .route("/v2/chat/agent", post(chat_agent::agent))
+        .route("/v1/search/gitlab-docs", post(search::gitlab_docs))
         .route("/v1/chat/{chat_invokable}", post(chat_v1::chat))
         .route_layer(axum::middleware::from_fn_with_state(
             state.auth().clone(),

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use duo_gateway::Config;
+use duo_gateway::{Config, DocsSearch};
 
 mod demo;
+mod index_docs;
 
 /// A GitLab Duo AI gateway for self-hosted models (vLLM, AWS Bedrock, Azure OpenAI).
 #[derive(Debug, Parser)]
@@ -36,10 +37,30 @@ struct Cli {
 enum Command {
     /// Validate the configuration, print the effective settings (secrets redacted) and exit.
     CheckConfig,
+    /// Build the documentation index (docs_search.db) from a GitLab checkout's doc/ directory.
+    IndexDocs {
+        /// The `doc/` directory of a GitLab checkout: every `*.md` under it becomes a document.
+        source: PathBuf,
+        /// The index file to write.
+        #[arg(long, short, default_value = "docs.db")]
+        output: PathBuf,
+        /// Replace an existing index file.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Building an index needs no configuration.
+    if let Some(Command::IndexDocs {
+        source,
+        output,
+        force,
+    }) = &cli.command
+    {
+        return index_docs::run(source, output, *force);
+    }
     let mut config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -53,7 +74,7 @@ fn main() -> ExitCode {
     if let Some(port) = cli.port {
         config.fastapi.api_port = port;
     }
-    if let Some(Command::CheckConfig) = cli.command {
+    if matches!(cli.command, Some(Command::CheckConfig)) {
         return check_config(&config);
     }
     if cli.list_prompts {
@@ -104,10 +125,22 @@ fn check_config(config: &Config) -> ExitCode {
     // Building the state checks everything start-up checks: values, prompt definitions, keys.
     match duo_gateway::AppState::new(config.clone()) {
         Ok(state) => {
+            if let DocsSearch::Unavailable { message, .. } = state.docs_search() {
+                eprintln!("duo-gateway: {message}");
+                return ExitCode::from(2);
+            }
             println!(
                 "configuration is valid ({} prompt definitions)",
                 state.prompts().list().len()
             );
+            match state.docs_search() {
+                DocsSearch::Ready(index) => println!(
+                    "documentation index: {} ({} documents)",
+                    index.path().display(),
+                    index.documents()
+                ),
+                _ => println!("documentation index: none (docs_search.db is unset)"),
+            }
             println!(
                 "self-signed JWT signing key: {}\n",
                 state.auth().signing_key_source()
