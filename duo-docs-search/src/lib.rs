@@ -26,7 +26,8 @@
 //! The question is cleaned as GitLab's gateway cleans it (punctuation removed), and then each
 //! word is quoted, so that words FTS5 reads as operators (`OR`, `NOT`, `NEAR`) and a bare `*` or
 //! `"` cannot make a query fail ([`text::fts_query`]). Results are cut to [`TOKEN_BUDGET`]
-//! estimated tokens, as GitLab's gateway cuts them.
+//! estimated tokens, as GitLab's gateway cuts them, except that a document that does not fit is
+//! left out and the next ones are tried (GitLab's gateway stops at it).
 //!
 //! SQLite is compiled in (rusqlite's bundled build, with FTS5 and the trigram tokenizer), so the
 //! index does not depend on the system's SQLite.

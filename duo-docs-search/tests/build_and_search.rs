@@ -119,13 +119,58 @@ async fn page_size_and_the_token_budget_cut_the_results() {
     let all = index.search("the", 20).await.unwrap();
     assert!(all.len() >= 2, "{all:?}");
     assert_eq!(index.search("the", 1).await.unwrap().len(), 1);
-    // a budget smaller than the first document answers nothing, as GitLab's gateway does
+    // a budget smaller than every document answers nothing
     let small = index.clone().with_token_budget(5);
     assert_eq!(small.search("the", 20).await.unwrap(), Vec::new());
-    // a budget that fits the first only
-    let first = duo_docs_search::text::estimated_tokens(&all[0].content);
+    // a budget that fits the first only: nothing else fits after it
+    let cost =
+        |r: &duo_docs_search::SearchResult| duo_docs_search::text::estimated_tokens(&r.content);
+    let first = cost(&all[0]);
     let one = index.clone().with_token_budget(first);
-    assert_eq!(one.search("the", 20).await.unwrap(), all[..1].to_vec());
+    let got = one.search("the", 20).await.unwrap();
+    assert_eq!(got[0], all[0]);
+    assert!(got.iter().map(cost).sum::<usize>() <= first, "{got:?}");
+}
+
+#[tokio::test]
+async fn a_document_over_the_budget_is_left_out_and_the_next_ones_that_fit_follow() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("doc");
+    std::fs::create_dir_all(&doc).unwrap();
+    // the long page ranks first (the word on every line), the short ones after it
+    let long: String = (0..400)
+        .map(|i| format!("kubernetes agent line {i}\n"))
+        .collect();
+    std::fs::write(doc.join("long.md"), format!("---\ntitle: a\n---\n{long}")).unwrap();
+    std::fs::write(
+        doc.join("short.md"),
+        "---\ntitle: b\n---\nThe kubernetes agent, briefly.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        doc.join("other.md"),
+        "---\ntitle: c\n---\nAn agent for kubernetes clusters, configured once.\n",
+    )
+    .unwrap();
+    let db = dir.path().join("docs.db");
+    IndexBuilder::new(&doc, &db).build(|_| {}).unwrap();
+    let index = DocsIndex::open(&db, 1).unwrap();
+    let all: Vec<String> = ids(&index, "kubernetes agent").await;
+    assert_eq!(all[0], "/long.md", "{all:?}");
+    assert_eq!(all.len(), 3);
+    let long_cost = duo_docs_search::text::estimated_tokens(
+        &std::fs::read_to_string(doc.join("long.md")).unwrap(),
+    );
+    let small = index.clone().with_token_budget(long_cost - 1);
+    let got: Vec<String> = small
+        .search("kubernetes agent", 4)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    // GitLab's gateway answers nothing here: it stops at the first document over the budget
+    assert_eq!(got, all[1..].to_vec());
 }
 
 #[test]
