@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use duo_gateway::{Config, DocsSearch};
 
 mod demo;
+mod healthcheck;
 mod index_docs;
 
 /// A GitLab Duo AI gateway for self-hosted models (vLLM, AWS Bedrock, Azure OpenAI).
@@ -37,6 +38,8 @@ struct Cli {
 enum Command {
     /// Validate the configuration, print the effective settings (secrets redacted) and exit.
     CheckConfig,
+    /// Ask the running gateway's /monitoring/healthz (a container HEALTHCHECK); exit 0 when healthy.
+    Healthcheck,
     /// Build the documentation index (docs_search.db) from a GitLab checkout's doc/ directory.
     IndexDocs {
         /// The `doc/` directory of a GitLab checkout: every `*.md` under it becomes a document.
@@ -73,6 +76,9 @@ fn main() -> ExitCode {
     }
     if let Some(port) = cli.port {
         config.fastapi.api_port = port;
+    }
+    if matches!(cli.command, Some(Command::Healthcheck)) {
+        return healthcheck::run(&config);
     }
     if matches!(cli.command, Some(Command::CheckConfig)) {
         return check_config(&config);

@@ -1,0 +1,66 @@
+//! `duo-gateway healthcheck`: asks the running gateway's `/monitoring/healthz`, for a container's
+//! HEALTHCHECK (the runtime image has no curl). Exit 0: healthy; 1: not.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use duo_gateway::Config;
+
+/// The whole probe may take this long.
+const TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Probes the API listener `config` names: its address, or loopback when it listens on all
+/// addresses.
+pub(crate) fn run(config: &Config) -> ExitCode {
+    let host = match config.fastapi.api_host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        Ok(IpAddr::V6(ip)) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        Ok(ip) => ip,
+        Err(_) => {
+            eprintln!(
+                "duo-gateway: healthcheck: fastapi.api_host '{}' is not an IP address",
+                config.fastapi.api_host
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let url = format!(
+        "http://{}/monitoring/healthz",
+        std::net::SocketAddr::new(host, config.fastapi.api_port)
+    );
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("duo-gateway: healthcheck: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // A probe of this process's own listener on loopback: not an upstream call, so not through
+    // the egress policy (which would refuse nothing here anyway).
+    let result = runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()?;
+        client.get(&url).send().await
+    });
+    match result {
+        Ok(res) if res.status().is_success() => {
+            println!("{url}: {}", res.status());
+            ExitCode::SUCCESS
+        }
+        Ok(res) => {
+            eprintln!("duo-gateway: healthcheck: {url}: {}", res.status());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("duo-gateway: healthcheck: {url}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
