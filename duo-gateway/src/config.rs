@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use duo_auth::AuthConfig;
 
+mod gitlab_env;
 mod google;
 mod model_calls;
 mod server;
@@ -150,13 +151,20 @@ impl Config {
     /// # Errors
     /// A file that cannot be read or parsed, or a value of the wrong type, naming the key.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        if let Some(refused) = gitlab_env::refused(std::env::vars()) {
+            return Err(ConfigError(refused));
+        }
         let mut figment = Figment::new();
         if let Some(path) = file {
             figment = figment.merge(Toml::file_exact(path));
         }
         figment = figment.merge(
             Env::prefixed("AIGW_")
-                .filter(|key| SECTIONS.contains(&top_level(key.as_str()).as_str()))
+                .filter(|key| {
+                    SECTIONS.contains(&top_level(key.as_str()).as_str())
+                        && !gitlab_env::is_ignored(key.as_str())
+                        && !gitlab_env::is_refused_key(key.as_str())
+                })
                 .split("__"),
         );
         figment.extract::<Config>().map_err(|e| {
@@ -172,7 +180,10 @@ impl Config {
         std::env::vars()
             .filter_map(|(k, _)| {
                 let rest = k.strip_prefix("AIGW_")?;
-                (!SECTIONS.contains(&top_level(rest).as_str())).then_some(k)
+                let ignored = !SECTIONS.contains(&top_level(rest).as_str())
+                    || gitlab_env::is_ignored(rest)
+                    || gitlab_env::is_refused_key(rest);
+                ignored.then_some(k)
             })
             .collect()
     }

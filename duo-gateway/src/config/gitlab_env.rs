@@ -1,0 +1,147 @@
+//! `AIGW_*` variables of GitLab's Python gateway that duo does not read, in one table: those it
+//! accepts and ignores (with a warning at start), and those it refuses, because ignoring them would
+//! silently weaken what the operator asked for.
+//!
+//! Variables of sections duo has no counterpart for at all (`AIGW_MODEL_KEYS__*`,
+//! `AIGW_SNOWPLOW__*`, …) are ignored with a warning by [`super::Config::ignored_env_vars`]; this
+//! table is for keys inside sections duo does read, which its config would otherwise reject as
+//! unknown.
+
+/// Keys (after `AIGW_`, as GitLab spells them) accepted and ignored, with why.
+pub(crate) const IGNORED: &[(&str, &str)] = &[
+    (
+        "FASTAPI__DOCS_URL",
+        "duo serves no OpenAPI documentation pages",
+    ),
+    (
+        "FASTAPI__OPENAPI_URL",
+        "duo serves no OpenAPI documentation pages",
+    ),
+    (
+        "FASTAPI__REDOC_URL",
+        "duo serves no OpenAPI documentation pages",
+    ),
+    (
+        "FASTAPI__RELOAD",
+        "the Python server's development auto-reload",
+    ),
+    (
+        "FASTAPI__UVICORN_LOGGER",
+        "uvicorn's logger settings; see logging.*",
+    ),
+    (
+        "FASTAPI__TLS__CERT_FILE",
+        "TLS on the listener is not supported yet (only refused when enabled)",
+    ),
+    (
+        "FASTAPI__TLS__KEY_FILE",
+        "TLS on the listener is not supported yet (only refused when enabled)",
+    ),
+    (
+        "DUO_CHAT__MODEL_REQUEST_TIMEOUT",
+        "duo's model-call timeouts are providers.resilience.*",
+    ),
+];
+
+/// Keys refused when set to a true value, with why.
+pub(crate) const REFUSED_WHEN_TRUE: &[(&str, &str)] = &[
+    (
+        "FASTAPI__TLS__ENABLED",
+        "TLS on the listener is not supported yet: terminate TLS in front of the gateway (an ingress, a load balancer, nginx)",
+    ),
+    (
+        "MTLS__ENABLED",
+        "client certificates toward model servers are not supported yet",
+    ),
+];
+
+/// Whether `key` (after `AIGW_`) is one duo accepts and ignores.
+pub(crate) fn is_ignored(key: &str) -> bool {
+    IGNORED.iter().any(|(k, _)| k.eq_ignore_ascii_case(key))
+}
+
+/// Whether `key` (after `AIGW_`) is one refused when true (and accepted and ignored otherwise).
+pub(crate) fn is_refused_key(key: &str) -> bool {
+    REFUSED_WHEN_TRUE
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case(key))
+}
+
+/// The first refused variable set to a true value, as an error message naming it.
+pub(crate) fn refused(vars: impl Iterator<Item = (String, String)>) -> Option<String> {
+    for (name, value) in vars {
+        let Some(key) = name.strip_prefix("AIGW_") else {
+            continue;
+        };
+        let truthy = matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "true" | "1" | "yes" | "on"
+        );
+        if let Some((_, why)) = REFUSED_WHEN_TRUE
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            && truthy
+        {
+            return Some(format!("{name}={value}: {why}"));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::load_with;
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn gitlab_only_keys_of_known_sections_are_ignored_not_fatal() {
+        let c = load_with(
+            "",
+            &[
+                ("AIGW_FASTAPI__DOCS_URL", "/docs"),
+                ("AIGW_FASTAPI__RELOAD", "false"),
+                ("AIGW_FASTAPI__TLS__ENABLED", "false"),
+                ("AIGW_FASTAPI__TLS__CERT_FILE", "/etc/tls/cert.pem"),
+                ("AIGW_DUO_CHAT__MODEL_REQUEST_TIMEOUT", "30.0"),
+                ("AIGW_MTLS__ENABLED", "false"),
+                ("AIGW_FASTAPI__API_PORT", "7001"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.fastapi.api_port, 7001);
+        // without the table, the same key is an unknown field
+        let err = load_with("", &[("AIGW_FASTAPI__NO_SUCH_KEY", "x")]).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn the_operator_guide_lists_every_variable_of_the_table() {
+        let guide = include_str!("../../../docs/OPERATOR_GUIDE.md");
+        for (key, _) in super::IGNORED.iter().chain(super::REFUSED_WHEN_TRUE) {
+            assert!(
+                guide.contains(&format!("`AIGW_{key}`")),
+                "docs/OPERATOR_GUIDE.md does not name AIGW_{key}"
+            );
+        }
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn tls_and_mtls_enabled_are_refused_naming_the_variable() {
+        for (name, value, says) in [
+            (
+                "AIGW_FASTAPI__TLS__ENABLED",
+                "true",
+                "invalid configuration: AIGW_FASTAPI__TLS__ENABLED=true: TLS on the listener is not supported yet",
+            ),
+            (
+                "AIGW_MTLS__ENABLED",
+                "True",
+                "invalid configuration: AIGW_MTLS__ENABLED=True: client certificates toward model servers are not supported yet",
+            ),
+        ] {
+            let err = load_with("", &[(name, value)]).unwrap_err();
+            assert!(err.to_string().starts_with(says), "{err}");
+        }
+    }
+}
