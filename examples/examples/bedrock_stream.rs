@@ -83,7 +83,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         fake.url()
     );
     let source = if std::env::var_os(CHILD_MARK).is_some() {
-        "test values set by this example"
+        "the environment, with the test values above for the unset ones"
     } else {
         "your environment"
     };

@@ -15,6 +15,7 @@
 //! duo-logging's `RequestLogLayer`, as the gateway's routes do, so each call is measured on the
 //! HTTP request that made it.
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,7 +80,7 @@ impl LanguageModel for Reverser {
             input_tokens: u32::try_from(question.split_whitespace().count()).unwrap_or(u32::MAX),
             output_tokens: u32::try_from(words.len()).unwrap_or(u32::MAX),
         };
-        let last = words.len() - 1;
+        let last = words.len().saturating_sub(1);
         let mut events: Vec<Result<StreamEvent, Error>> = words
             .into_iter()
             .enumerate()
@@ -183,8 +184,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .bytes_stream();
     while let Some(chunk) = body.next().await {
         print!("[{}]", String::from_utf8_lossy(&chunk?));
+        std::io::stdout().flush()?; // show each piece as it arrives
     }
-    println!("\n\nmetrics the two calls produced (Metrics::render, histogram buckets left out):");
+    println!(
+        "\n\nmetrics the two calls produced (Metrics::render; zeros and histogram buckets left out):"
+    );
     for line in metrics.render().lines() {
         let sample = !line.starts_with('#') && !line.contains("_bucket{");
         let zero = line.ends_with(" 0") || line.ends_with(" 0.0");
