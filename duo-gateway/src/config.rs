@@ -167,10 +167,14 @@ impl Config {
                 })
                 .split("__"),
         );
-        figment.extract::<Config>().map_err(|e| {
+        let mut config = figment.extract::<Config>().map_err(|e| {
             let msgs: Vec<String> = e.into_iter().map(|e| describe(&e)).collect();
             ConfigError(msgs.join("; "))
-        })
+        })?;
+        if config.providers.http.ca_bundle.is_none() {
+            config.providers.http.ca_bundle = gitlab_env::ca_bundle_from_env();
+        }
+        Ok(config)
     }
 
     /// `AIGW_*` environment variables this gateway does not read (settings of GitLab's Python

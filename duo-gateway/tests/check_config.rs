@@ -186,3 +186,23 @@ fn check_config_says_which_signing_key_is_in_force_never_the_key() {
         assert!(!configured.contains(line), "key material in the output");
     }
 }
+
+#[test]
+fn ssl_cert_file_and_requests_ca_bundle_are_the_ca_bundle_when_none_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("corp-ca.pem");
+    let path = missing.to_str().unwrap();
+    for name in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"] {
+        let out = check_config(&[(name, path)]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("cannot read http.ca_bundle {path}")),
+            "{name}: {stderr}"
+        );
+    }
+    let ca = TestCa::new();
+    let bundle = ca.write_bundle(dir.path()).unwrap();
+    let out = check_config(&[("SSL_CERT_FILE", bundle.to_str().unwrap())]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}

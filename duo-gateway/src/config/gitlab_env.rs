@@ -55,6 +55,17 @@ pub(crate) const REFUSED_WHEN_TRUE: &[(&str, &str)] = &[
     ),
 ];
 
+/// The CA bundle Python's HTTP clients read, as GitLab's gateway honours it: `SSL_CERT_FILE`,
+/// else `REQUESTS_CA_BUNDLE` (the first one set and not empty). Used when
+/// `providers.http.ca_bundle` is unset.
+pub(crate) fn ca_bundle_from_env() -> Option<std::path::PathBuf> {
+    ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"]
+        .iter()
+        .filter_map(|name| std::env::var_os(name))
+        .find(|value| !value.is_empty())
+        .map(std::path::PathBuf::from)
+}
+
 /// Whether `key` (after `AIGW_`) is one duo accepts and ignores.
 pub(crate) fn is_ignored(key: &str) -> bool {
     IGNORED.iter().any(|(k, _)| k.eq_ignore_ascii_case(key))
@@ -112,6 +123,48 @@ mod tests {
         // without the table, the same key is an unknown field
         let err = load_with("", &[("AIGW_FASTAPI__NO_SUCH_KEY", "x")]).unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn the_ca_bundle_comes_from_ssl_cert_file_or_requests_ca_bundle_when_unset() {
+        // (an empty value counts as unset: this machine may have SSL_CERT_FILE set globally)
+        let c = load_with(
+            "",
+            &[
+                ("SSL_CERT_FILE", ""),
+                ("REQUESTS_CA_BUNDLE", "/etc/corp/requests.pem"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            c.providers.http.ca_bundle.as_deref(),
+            Some(std::path::Path::new("/etc/corp/requests.pem"))
+        );
+        let c = load_with(
+            "",
+            &[
+                ("SSL_CERT_FILE", "/etc/corp/ssl.pem"),
+                ("REQUESTS_CA_BUNDLE", "/etc/corp/requests.pem"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            c.providers.http.ca_bundle.as_deref(),
+            Some(std::path::Path::new("/etc/corp/ssl.pem"))
+        );
+        let c = load_with(
+            "[providers.http]\nca_bundle = \"/etc/duo/ca.pem\"\n",
+            &[("SSL_CERT_FILE", "/etc/corp/ssl.pem")],
+        )
+        .unwrap();
+        assert_eq!(
+            c.providers.http.ca_bundle.as_deref(),
+            Some(std::path::Path::new("/etc/duo/ca.pem")),
+            "the gateway's own setting wins"
+        );
+        let c = load_with("", &[("SSL_CERT_FILE", ""), ("REQUESTS_CA_BUNDLE", "")]).unwrap();
+        assert_eq!(c.providers.http.ca_bundle, None);
     }
 
     #[test]
