@@ -61,7 +61,7 @@ pub(crate) const REFUSED_WHEN_TRUE: &[(&str, &str)] = &[
 pub(crate) fn ca_bundle_from_env() -> Option<std::path::PathBuf> {
     ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"]
         .iter()
-        .filter_map(|name| std::env::var_os(name))
+        .filter_map(std::env::var_os)
         .find(|value| !value.is_empty())
         .map(std::path::PathBuf::from)
 }
