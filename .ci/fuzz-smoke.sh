@@ -4,6 +4,8 @@
 # artifact go to a temporary directory: the checkout is left as it was. See fuzz/README.md.
 #
 #   FUZZ_SECONDS=10   how long each target runs (default 10)
+#   FUZZ_PROFILE=dev  dev (default: unoptimised, about a third of the release build's compile
+#                     time, which dominated CI) or release (what real fuzzing runs, README.md)
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
@@ -18,7 +20,10 @@ fi
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
-cargo fuzz build
+profile=()
+if [ "${FUZZ_PROFILE:-dev}" = dev ]; then profile=(--dev); fi
+
+cargo fuzz build "${profile[@]}"
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
@@ -28,7 +33,7 @@ for target in $(cargo fuzz list); do
   if [ -d "seeds/$target" ]; then seeds=("seeds/$target"); fi
   printf '\n--> %s (%ss)\n' "$target" "$SECONDS_EACH"
   # The first corpus directory receives new inputs: the scratch one, never the seeds.
-  if ! cargo fuzz run "$target" "$scratch/$target/corpus" "${seeds[@]}" -- \
+  if ! cargo fuzz run "${profile[@]}" "$target" "$scratch/$target/corpus" "${seeds[@]}" -- \
       -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -max_len=65536 -timeout=10 \
       -print_final_stats=1 -artifact_prefix="$scratch/$target/artifacts/" 2> "$scratch/$target.log"; then
     tail -n 60 "$scratch/$target.log"
