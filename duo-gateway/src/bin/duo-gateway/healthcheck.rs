@@ -39,16 +39,22 @@ pub(crate) fn run(config: &Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // A probe of this process's own listener on loopback: not an upstream call, so not through
-    // the egress policy (which would refuse nothing here anyway).
-    let result = runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()?;
-        client.get(&url).send().await
-    });
+    // The client's connector needs the runtime it will run on.
+    let _runtime = runtime.enter();
+    // Through the HTTP layer every other connection uses (the egress policy, no redirects), with
+    // the default settings: a probe of the gateway's own listener needs no operator CA or pool.
+    let client = match duo_providers::HttpClient::new(
+        &duo_providers::HttpSettings::default(),
+        TIMEOUT,
+        &duo_providers::EgressPolicy::default(),
+    ) {
+        Ok(client) => client,
+        Err(e) => {
+            eprintln!("duo-gateway: healthcheck: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(client.inner().get(&url).timeout(TIMEOUT).send());
     match result {
         Ok(res) if res.status().is_success() => {
             println!("{url}: {}", res.status());
