@@ -4,10 +4,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::error::OpenError;
-use crate::index::DocsIndex;
-
-/// `[docs_search]`: the documentation index Duo Chat's documentation questions are answered from.
+/// `[docs_search]`: the documentation index Duo Chat's documentation questions are answered from
+/// (opened with [`DocsIndex::open`](crate::DocsIndex::open)`(db, connections)`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DocsSearchConfig {
@@ -24,17 +22,5 @@ impl Default for DocsSearchConfig {
             db: None,
             connections: 4,
         }
-    }
-}
-
-impl DocsSearchConfig {
-    /// Opens the configured index; `None` when none is configured.
-    ///
-    /// # Errors
-    /// As [`DocsIndex::open`], inside the `Some`.
-    pub fn open(&self) -> Option<Result<DocsIndex, OpenError>> {
-        self.db
-            .as_deref()
-            .map(|path| DocsIndex::open(path, self.connections))
     }
 }
