@@ -26,7 +26,7 @@ mod settings_render;
 pub use crate::readiness::{ProbeModel, ReadinessConfig};
 pub use google::{GoogleCloudPlatformConfig, VertexTextModelConfig, with_gitlab_names};
 pub use model_calls::{DuoChatConfig, ExtraHeadersConfig, JsonSetting};
-pub use server::ServerConfig;
+pub use server::{ServerConfig, TlsConfig};
 pub use settings_render::{env_name, settings_help, settings_markdown};
 
 /// The gateway's whole configuration.
@@ -263,6 +263,8 @@ impl Config {
             })?;
         }
         self.fastapi.validate()?;
+        // TLS on the listener: the certificate and key files are read and must make a pair.
+        crate::server::check_tls(&self.fastapi.tls)?;
         if self.fastapi.body_limit_bytes < 1024 {
             return Err(ConfigError(
                 "fastapi.body_limit_bytes must be at least 1024".into(),

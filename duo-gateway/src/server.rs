@@ -1,9 +1,14 @@
 //! [`Gateway`]: binding the listeners and serving until shutdown, with a grace period for
-//! running streams. Client connections are bounded in number and time (the `connection` module).
+//! running streams. Client connections are bounded in number and time (the `connection` module);
+//! the API listener serves TLS when `[fastapi.tls]` enables it (the `tls` module), the metrics
+//! listener is always plain HTTP.
 
 mod activity;
 mod body;
 mod connection;
+mod tls;
+
+pub(crate) use tls::check as check_tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,6 +25,8 @@ use crate::state::{AppState, StartError};
 pub struct Gateway {
     state: AppState,
     api: TcpListener,
+    /// TLS on the API listener, when enabled.
+    tls: Option<tls::Tls>,
     metrics: Option<TcpListener>,
 }
 
@@ -28,7 +35,8 @@ impl Gateway {
     /// free port; a metrics port of 0 disables the metrics listener).
     ///
     /// # Errors
-    /// Invalid configuration, a prompt definition that fails to load, or a port in use.
+    /// Invalid configuration (among it a TLS certificate or key that cannot be served), a
+    /// prompt definition that fails to load, or a port in use.
     pub async fn bind(config: Config) -> Result<Self, StartError> {
         let api_addr = format!("{}:{}", config.fastapi.api_host, config.fastapi.api_port);
         let metrics_addr = (config.fastapi.metrics_port != 0).then(|| {
@@ -37,7 +45,9 @@ impl Gateway {
                 config.fastapi.metrics_host, config.fastapi.metrics_port
             )
         });
+        let tls_config = config.fastapi.tls.clone();
         let state = AppState::new(config)?;
+        let tls = tls::Tls::from_config(&tls_config)?;
         let api = bind(&api_addr).await?;
         let metrics = match metrics_addr {
             Some(addr) => Some(bind(&addr).await?),
@@ -46,6 +56,7 @@ impl Gateway {
         Ok(Self {
             state,
             api,
+            tls,
             metrics,
         })
     }
@@ -85,7 +96,17 @@ impl Gateway {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         if let Some(listener) = self.metrics {
             let app = metrics_router(self.state.clone());
-            tokio::spawn(connection::serve(listener, app, limits, stop_rx.clone()));
+            tokio::spawn(connection::serve(
+                listener,
+                None,
+                app,
+                limits,
+                stop_rx.clone(),
+            ));
+        }
+        let acceptor = self.tls.as_ref().map(tls::Tls::acceptor);
+        if let Some(tls) = self.tls {
+            tokio::spawn(tls.watch(stop_rx.clone()));
         }
         let app = router(self.state.clone());
         let signalled = async move {
@@ -102,7 +123,10 @@ impl Gateway {
             tokio::time::sleep(grace).await;
         };
         let server = async move {
-            tokio::join!(signalled, connection::serve(self.api, app, limits, stop_rx));
+            tokio::join!(
+                signalled,
+                connection::serve(self.api, acceptor, app, limits, stop_rx)
+            );
         };
         tokio::select! {
             () = server => Ok(()),
@@ -130,7 +154,12 @@ async fn bind(addr: &str) -> Result<TcpListener, StartError> {
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let gateway = Gateway::bind(config).await?;
     if let Ok(addr) = gateway.api_addr() {
-        tracing::info!(%addr, metrics = ?gateway.metrics_addr(), "duo-gateway listening");
+        tracing::info!(
+            %addr,
+            tls = gateway.tls.is_some(),
+            metrics = ?gateway.metrics_addr(),
+            "duo-gateway listening"
+        );
     }
     gateway.run(shutdown_signal()).await
 }

@@ -1,7 +1,9 @@
 //! TLS for the fakes: a [`TestCa`] generated per test (a CA and a server certificate for
 //! `localhost` and `127.0.0.1`, signed by it), and a [`TlsListener`] that serves any axum app over
 //! rustls. Clients trust the server only with the CA's PEM ([`TestCa::write_bundle`]), as an
-//! operator's `providers.http.ca_bundle` would give it.
+//! operator's `providers.http.ca_bundle` would give it. The CA also issues further server
+//! certificates as PEM ([`TestCa::issue_server`]), for servers under test that read their own
+//! certificate and key files.
 
 use std::io;
 use std::net::SocketAddr;
@@ -17,7 +19,17 @@ use tokio_rustls::server::TlsStream;
 /// A throw-away certificate authority and the server certificate it signed.
 pub struct TestCa {
     ca_pem: String,
+    issuer: Issuer<'static, KeyPair>,
     acceptor: TlsAcceptor,
+}
+
+/// A server certificate and its private key, PEM, as [`TestCa::issue_server`] made them.
+#[derive(Debug, Clone)]
+pub struct ServerPem {
+    /// The certificate (`-----BEGIN CERTIFICATE-----`).
+    pub cert: String,
+    /// Its private key, PKCS#8 (`-----BEGIN PRIVATE KEY-----`).
+    pub key: String,
 }
 
 impl TestCa {
@@ -61,7 +73,32 @@ impl TestCa {
         .expect("the server certificate and key");
         Self {
             ca_pem: ca_cert.pem(),
+            issuer,
             acceptor: TlsAcceptor::from(Arc::new(config)),
+        }
+    }
+
+    /// A new server certificate for `localhost` and `127.0.0.1` with the common name
+    /// `common_name` (each call a new key), signed by this CA.
+    ///
+    /// # Panics
+    /// If key generation or signing fails (a broken crypto backend: no test could run).
+    #[allow(clippy::expect_used)]
+    #[must_use]
+    pub fn issue_server(&self, common_name: &str) -> ServerPem {
+        let key = KeyPair::generate().expect("generate a server key");
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+                .expect("server params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .expect("sign the server certificate");
+        ServerPem {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
         }
     }
 

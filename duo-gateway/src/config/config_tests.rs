@@ -90,3 +90,107 @@ fn bad_values_name_the_key() {
         "{err}"
     );
 }
+
+#[test]
+#[allow(clippy::result_large_err)]
+fn tls_is_enabled_by_gitlabs_variables_and_ssl_ciphers_is_accepted() {
+    let ca = duo_testkit::tls::TestCa::new();
+    let pair = ca.issue_server("gateway");
+    let other = ca.issue_server("other");
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("tls.crt");
+    let key = dir.path().join("tls.key");
+    let other_key = dir.path().join("other.key");
+    std::fs::write(&cert, &pair.cert).unwrap();
+    std::fs::write(&key, &pair.key).unwrap();
+    std::fs::write(&other_key, &other.key).unwrap();
+    let (cert_s, key_s) = (cert.to_str().unwrap(), key.to_str().unwrap());
+
+    let c = load_with(
+        "",
+        &[
+            ("SSL_CERT_FILE", ""),
+            ("AIGW_FASTAPI__TLS__ENABLED", "true"),
+            ("AIGW_FASTAPI__TLS__CERT_FILE", cert_s),
+            ("AIGW_FASTAPI__TLS__KEY_FILE", key_s),
+            ("AIGW_FASTAPI__TLS__SSL_CIPHERS", "ECDHE+AESGCM:!aNULL"),
+            ("AIGW_FASTAPI__TLS__RELOAD_INTERVAL_S", "0.5"),
+        ],
+    )
+    .unwrap();
+    assert!(c.fastapi.tls.enabled);
+    assert_eq!(c.fastapi.tls.files(), Some((cert.as_path(), key.as_path())));
+    assert_eq!(
+        c.fastapi.tls.ssl_ciphers.as_deref(),
+        Some("ECDHE+AESGCM:!aNULL")
+    );
+    assert_eq!(
+        c.fastapi.tls.reload_interval(),
+        Some(Duration::from_millis(500))
+    );
+    c.validate().unwrap();
+    figment::Jail::expect_with(|jail| {
+        for name in ["ENABLED", "CERT_FILE", "KEY_FILE", "SSL_CIPHERS"] {
+            jail.set_env(format!("AIGW_FASTAPI__TLS__{name}"), "x");
+        }
+        let ignored = Config::ignored_env_vars();
+        assert!(
+            ignored
+                .iter()
+                .all(|v| !v.starts_with("AIGW_FASTAPI__TLS__")),
+            "the TLS variables are read, not ignored: {ignored:?}"
+        );
+        Ok(())
+    });
+
+    // GitLab's defaults with TLS off (files named, its cipher string): accepted, nothing read.
+    let c = load_with(
+        "",
+        &[
+            ("SSL_CERT_FILE", ""),
+            ("AIGW_FASTAPI__TLS__ENABLED", "false"),
+            ("AIGW_FASTAPI__TLS__CERT_FILE", "/nonexistent/cert.pem"),
+            ("AIGW_FASTAPI__TLS__KEY_FILE", "/nonexistent/key.pem"),
+            ("AIGW_FASTAPI__TLS__SSL_CIPHERS", "TLSv1"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.fastapi.tls.files(), None);
+    assert_eq!(
+        c.fastapi.tls.reload_interval(),
+        Some(Duration::from_secs(10))
+    );
+    c.validate().unwrap();
+
+    // The TOML table, with reload off; and a key that is not the certificate's.
+    let c = load_with(
+        &format!(
+            "[fastapi.tls]\nenabled = true\ncert_file = \"{cert_s}\"\nkey_file = \"{}\"\nreload_interval_s = 0\n",
+            other_key.display()
+        ),
+        &[("SSL_CERT_FILE", "")],
+    )
+    .unwrap();
+    assert_eq!(c.fastapi.tls.reload_interval(), None);
+    assert_eq!(
+        c.validate().unwrap_err().to_string(),
+        format!(
+            "invalid configuration: fastapi.tls.key_file '{}': the private key does not match the certificate of fastapi.tls.cert_file '{cert_s}'",
+            other_key.display()
+        )
+    );
+
+    // Enabled from the environment without files.
+    let c = load_with(
+        "",
+        &[
+            ("SSL_CERT_FILE", ""),
+            ("AIGW_FASTAPI__TLS__ENABLED", "true"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        c.validate().unwrap_err().to_string(),
+        "invalid configuration: fastapi.tls.cert_file must be set when fastapi.tls.enabled is true (AIGW_FASTAPI__TLS__CERT_FILE)"
+    );
+}

@@ -30,30 +30,16 @@ pub(crate) const IGNORED: &[(&str, &str)] = &[
         "uvicorn's logger settings; see logging.*",
     ),
     (
-        "FASTAPI__TLS__CERT_FILE",
-        "TLS on the listener is not supported yet (only refused when enabled)",
-    ),
-    (
-        "FASTAPI__TLS__KEY_FILE",
-        "TLS on the listener is not supported yet (only refused when enabled)",
-    ),
-    (
         "DUO_CHAT__MODEL_REQUEST_TIMEOUT",
         "duo's model-call timeouts are providers.resilience.*",
     ),
 ];
 
 /// Keys refused when set to a true value, with why.
-pub(crate) const REFUSED_WHEN_TRUE: &[(&str, &str)] = &[
-    (
-        "FASTAPI__TLS__ENABLED",
-        "TLS on the listener is not supported yet: terminate TLS in front of the gateway (an ingress, a load balancer, nginx)",
-    ),
-    (
-        "MTLS__ENABLED",
-        "client certificates toward model servers are not supported yet",
-    ),
-];
+pub(crate) const REFUSED_WHEN_TRUE: &[(&str, &str)] = &[(
+    "MTLS__ENABLED",
+    "client certificates toward model servers are not supported yet",
+)];
 
 /// The CA bundle Python's HTTP clients read, as GitLab's gateway honours it: `SSL_CERT_FILE`,
 /// else `REQUESTS_CA_BUNDLE` (the first one set and not empty). Used when
@@ -180,21 +166,16 @@ mod tests {
 
     #[test]
     #[allow(clippy::result_large_err)]
-    fn tls_and_mtls_enabled_are_refused_naming_the_variable() {
-        for (name, value, says) in [
-            (
-                "AIGW_FASTAPI__TLS__ENABLED",
-                "true",
-                "invalid configuration: AIGW_FASTAPI__TLS__ENABLED=true: TLS on the listener is not supported yet",
+    fn mtls_enabled_is_refused_naming_the_variable_and_tls_enabled_is_read() {
+        let err = load_with("", &[("AIGW_MTLS__ENABLED", "True")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "invalid configuration: AIGW_MTLS__ENABLED=True: client certificates toward model servers are not supported yet"
             ),
-            (
-                "AIGW_MTLS__ENABLED",
-                "True",
-                "invalid configuration: AIGW_MTLS__ENABLED=True: client certificates toward model servers are not supported yet",
-            ),
-        ] {
-            let err = load_with("", &[(name, value)]).unwrap_err();
-            assert!(err.to_string().starts_with(says), "{err}");
-        }
+            "{err}"
+        );
+        // TLS on the listener is served now: the variable is read, not refused.
+        let c = load_with("", &[("AIGW_FASTAPI__TLS__ENABLED", "true")]).unwrap();
+        assert!(c.fastapi.tls.enabled);
     }
 }

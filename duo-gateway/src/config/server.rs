@@ -1,6 +1,8 @@
-//! [`ServerConfig`]: the `[fastapi]` section: listeners, body size, client timeouts and the
-//! connection cap (derived from the open-file limit when unset).
+//! [`ServerConfig`]: the `[fastapi]` section: listeners, body size, client timeouts, the
+//! connection cap (derived from the open-file limit when unset) and TLS on the API listener
+//! ([`TlsConfig`], `[fastapi.tls]`).
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -33,6 +35,84 @@ pub struct ServerConfig {
     /// Most client connections served at once; above it the listener stops accepting until one
     /// closes. Unset: half the process's open-file limit, at most 10 000.
     pub max_connections: Option<usize>,
+    /// TLS on the API listener (`[fastapi.tls]`, `AIGW_FASTAPI__TLS__*`).
+    pub tls: TlsConfig,
+}
+
+/// `[fastapi.tls]`: TLS on the API listener, named as in GitLab's gateway; the metrics listener
+/// stays plain HTTP.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Serve the API over TLS (`AIGW_FASTAPI__TLS__ENABLED`).
+    pub enabled: bool,
+    /// The certificate chain, PEM, the server's certificate first (`AIGW_FASTAPI__TLS__CERT_FILE`).
+    pub cert_file: Option<PathBuf>,
+    /// The private key, PEM: PKCS#8, PKCS#1 RSA or SEC1 EC (`AIGW_FASTAPI__TLS__KEY_FILE`).
+    pub key_file: Option<PathBuf>,
+    /// GitLab's OpenSSL cipher string (`AIGW_FASTAPI__TLS__SSL_CIPHERS`): accepted and ignored;
+    /// rustls offers its own safe suites of TLS 1.2 and 1.3.
+    pub ssl_ciphers: Option<String>,
+    /// How often the two files are checked for a change (modification time, size), in seconds;
+    /// 0 disables reloading.
+    pub reload_interval_s: f64,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            cert_file: None,
+            key_file: None,
+            ssl_ciphers: None,
+            reload_interval_s: 10.0,
+        }
+    }
+}
+
+impl TlsConfig {
+    /// The certificate and key files when TLS is enabled and both are set.
+    #[must_use]
+    pub fn files(&self) -> Option<(&Path, &Path)> {
+        if !self.enabled {
+            return None;
+        }
+        Some((
+            set(self.cert_file.as_deref())?,
+            set(self.key_file.as_deref())?,
+        ))
+    }
+
+    /// How often the files are checked for a change; `None` when reloading is off.
+    #[must_use]
+    pub fn reload_interval(&self) -> Option<Duration> {
+        (self.reload_interval_s > 0.0).then(|| secs(self.reload_interval_s))
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let value = self.reload_interval_s;
+        if !(0.0..=86_400.0).contains(&value) {
+            return Err(ConfigError(format!(
+                "fastapi.tls.reload_interval_s must be a number of seconds from 0 (no reload) to 86400, not {value}"
+            )));
+        }
+        if self.enabled {
+            for (key, file) in [("cert_file", &self.cert_file), ("key_file", &self.key_file)] {
+                if set(file.as_deref()).is_none() {
+                    return Err(ConfigError(format!(
+                        "fastapi.tls.{key} must be set when fastapi.tls.enabled is true (AIGW_FASTAPI__TLS__{})",
+                        key.to_ascii_uppercase()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `path` unless it is empty (an empty variable counts as unset).
+fn set(path: Option<&Path>) -> Option<&Path> {
+    path.filter(|p| !p.as_os_str().is_empty())
 }
 
 impl Default for ServerConfig {
@@ -48,6 +128,7 @@ impl Default for ServerConfig {
             body_read_timeout_s: 30.0,
             keep_alive_timeout_s: 75.0,
             max_connections: None,
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -98,7 +179,7 @@ impl ServerConfig {
                 "fastapi.max_connections must be between 1 and 1000000, not {n}"
             )));
         }
-        Ok(())
+        self.tls.validate()
     }
 }
 

@@ -111,6 +111,34 @@ pub(crate) const GROUPS: &[Group] = &[
                 "half the open-file limit, at most 10000; 1..1000000",
                 "above it new connections wait in the listen backlog",
             ),
+            s(
+                "fastapi.tls.enabled",
+                "false",
+                "serve the API over TLS (metrics stay plain HTTP)",
+            )
+            .more("serve the API listener over TLS 1.2/1.3 (rustls); the metrics listener stays plain HTTP; a missing, unreadable or mismatched pair fails start and `check-config`"),
+            s(
+                "fastapi.tls.cert_file",
+                "unset",
+                "certificate chain, PEM, server's first",
+            ),
+            s(
+                "fastapi.tls.key_file",
+                "unset",
+                "private key, PEM (PKCS#8, PKCS#1 RSA or SEC1 EC)",
+            ),
+            s(
+                "fastapi.tls.ssl_ciphers",
+                "unset",
+                "accepted and ignored (rustls' own safe suites)",
+            )
+            .more("GitLab's OpenSSL cipher string: accepted for compatibility and ignored with a warning; rustls offers its own safe suites of TLS 1.2 and 1.3"),
+            s(
+                "fastapi.tls.reload_interval_s",
+                "10; 0 disables",
+                "how often the two files are checked for a change",
+            )
+            .more("how often the two files are checked for a change (modification time, size); a changed pair that loads is served to new connections, a broken one is logged and the old pair kept"),
         ],
     },
     Group {

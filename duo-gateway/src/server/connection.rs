@@ -1,6 +1,7 @@
 //! Serving one listener with bounded client connections: at most `max_connections` at once, each
 //! closed when it sends headers too slowly or idles too long, each request body read within a
-//! deadline, and a graceful stop.
+//! deadline, and a graceful stop. With a TLS acceptor each connection first completes its
+//! handshake, inside its slot and within the header timeout counted from accepting it.
 //!
 //! Above the cap the listener stops accepting until a connection closes: new clients wait in
 //! the kernel's listen backlog (and, past it, retry their SYN) instead of being accepted and
@@ -9,6 +10,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,9 +19,12 @@ use axum::Router;
 use axum::http::{Request, Response, header};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
 use tower::ServiceExt;
 
 use super::activity::{Activity, InFlight, WaitLimits, WatchedIo};
@@ -56,11 +61,12 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
-/// Serves `app` on `listener` until `stop` turns true, then closes the listener, asks every
-/// connection to finish its running request, and returns when all are closed. Dropping the
-/// future cuts the connections still open.
+/// Serves `app` on `listener` (over TLS with `tls`) until `stop` turns true, then closes the
+/// listener, asks every connection to finish its running request, and returns when all are
+/// closed. Dropping the future cuts the connections still open.
 pub(crate) async fn serve(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     app: Router,
     limits: ConnectionLimits,
     stop: watch::Receiver<bool>,
@@ -82,10 +88,12 @@ pub(crate) async fn serve(
                 }
             }
             accepted = listener.accept(), if slot.is_some() => match accepted {
-                Ok((tcp, _peer)) => {
+                Ok((tcp, peer)) => {
                     if let Some(permit) = slot.take() {
                         connections.spawn(serve_connection(
                             tcp,
+                            peer,
+                            tls.clone(),
                             app.clone(),
                             limits,
                             stop.clone(),
@@ -118,6 +126,8 @@ async fn accept_failed(e: &std::io::Error) {
 /// Serves one connection until the client closes it, a timeout closes it, or a stop finishes it.
 async fn serve_connection(
     tcp: TcpStream,
+    peer: SocketAddr,
+    tls: Option<TlsAcceptor>,
     app: Router,
     limits: ConnectionLimits,
     stop: watch::Receiver<bool>,
@@ -125,8 +135,59 @@ async fn serve_connection(
 ) {
     // Replies go out in one write; without this Nagle holds the body back ~40 ms.
     let _ = tcp.set_nodelay(true);
+    // From accepting: the handshake and the first request's headers share the header timeout.
     let activity = Activity::new();
-    let io = TokioIo::new(WatchedIo::new(tcp, Arc::clone(&activity)));
+    match tls {
+        None => serve_http(tcp, activity, app, limits, stop).await,
+        Some(acceptor) => {
+            let handshake = handshake(&acceptor, tcp, peer, &activity, limits, stop.clone());
+            if let Some(stream) = handshake.await {
+                serve_http(stream, activity, app, limits, stop).await;
+            }
+        }
+    }
+}
+
+/// The TLS handshake of a connection accepted from `peer`, given up at its header deadline or
+/// a stop; a failure is logged with rustls' reason.
+async fn handshake(
+    acceptor: &TlsAcceptor,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    activity: &Activity,
+    limits: ConnectionLimits,
+    stop: watch::Receiver<bool>,
+) -> Option<TlsStream<TcpStream>> {
+    let deadline = activity
+        .deadline(limits.wait)
+        .unwrap_or_else(|| tokio::time::Instant::now() + limits.wait.header_read);
+    tokio::select! {
+        result = tokio::time::timeout_at(deadline, acceptor.accept(tcp)) => match result {
+            Ok(Ok(stream)) => Some(stream),
+            Ok(Err(e)) => {
+                tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                None
+            }
+            Err(_) => {
+                tracing::debug!(%peer, "closing a client connection: no TLS handshake within the header timeout");
+                None
+            }
+        },
+        () = stopped(stop) => None,
+    }
+}
+
+/// Serves HTTP/1.1 on `io` (a TCP or TLS stream) under the connection's watchdog.
+async fn serve_http<I>(
+    io: I,
+    activity: Arc<Activity>,
+    app: Router,
+    limits: ConnectionLimits,
+    stop: watch::Receiver<bool>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(WatchedIo::new(io, Arc::clone(&activity)));
     let service = EdgeService {
         app,
         activity: Arc::clone(&activity),

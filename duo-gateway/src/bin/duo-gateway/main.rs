@@ -9,6 +9,7 @@ use duo_gateway::{Config, DocsSearch};
 mod demo;
 mod healthcheck;
 mod index_docs;
+mod probe;
 
 /// A GitLab Duo AI gateway for self-hosted models (vLLM, AWS Bedrock, Azure OpenAI).
 #[derive(Debug, Parser)]
@@ -37,7 +38,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Validate the configuration, print the effective settings (secrets redacted) and exit.
-    CheckConfig,
+    CheckConfig {
+        /// Then send a one-token "ping" chat to every model of readiness.models and openai_api.models (concurrently, each within readiness.timeout_s), print a table of the results, and exit 1 when one fails.
+        #[arg(long)]
+        probe: bool,
+    },
     /// Ask the running gateway's /monitoring/healthz (a container HEALTHCHECK); exit 0 when healthy.
     Healthcheck,
     /// Build the documentation index (docs_search.db) from a GitLab checkout's doc/ directory.
@@ -80,8 +85,8 @@ fn main() -> ExitCode {
     if matches!(cli.command, Some(Command::Healthcheck)) {
         return healthcheck::run(&config);
     }
-    if matches!(cli.command, Some(Command::CheckConfig)) {
-        return check_config(&config);
+    if let Some(Command::CheckConfig { probe }) = cli.command {
+        return check_config(&config, probe);
     }
     if cli.list_prompts {
         return list_prompts(&config);
@@ -127,7 +132,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn check_config(config: &Config) -> ExitCode {
+fn check_config(config: &Config, probe: bool) -> ExitCode {
     // Building the state checks everything start-up checks: values, prompt definitions, keys.
     match duo_gateway::AppState::new(config.clone()) {
         Ok(state) => {
@@ -152,6 +157,9 @@ fn check_config(config: &Config) -> ExitCode {
                 state.auth().signing_key_source()
             );
             println!("{config:#?}");
+            if probe {
+                return probe::run(&state);
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
