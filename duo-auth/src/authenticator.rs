@@ -121,7 +121,7 @@ impl Authenticator {
         let oidc = (!issuers.is_empty()).then(|| {
             OidcKeys::new(
                 issuers,
-                http.inner().clone(),
+                http.clone(),
                 OidcSettings {
                     ttl: Duration::from_secs(config.jwks_cache_ttl_s),
                     min_refresh: Duration::from_secs(config.jwks_min_refresh_interval_s),

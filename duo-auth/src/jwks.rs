@@ -122,7 +122,7 @@ impl OidcKeys {
     /// A key source for `issuers`; nothing is fetched until the first token needs a key.
     pub(crate) fn new(
         issuers: Vec<(&'static str, String)>,
-        http: reqwest::Client,
+        http: duo_providers::HttpClient,
         s: OidcSettings,
     ) -> Self {
         let fetcher = Fetcher {

@@ -20,8 +20,8 @@ pub(crate) const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 pub(crate) struct Fetcher {
     /// `(setting, base URL)` of each issuer.
     pub(crate) issuers: Vec<(&'static str, String)>,
-    /// The client (built by the caller: its egress policy applies).
-    pub(crate) http: reqwest::Client,
+    /// The client (built by the caller: its egress policy and proxies apply).
+    pub(crate) http: duo_providers::HttpClient,
     /// Bound of one issuer's fetch (discovery and JWKS together).
     pub(crate) timeout: Duration,
     /// Template for each key's validation (audience, leeway, required claims).
@@ -75,11 +75,10 @@ impl Fetcher {
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, String> {
+        let request = self.http.inner().get(url).timeout(self.timeout);
         let response = self
             .http
-            .get(url)
-            .timeout(self.timeout)
-            .send()
+            .send("the OIDC issuer", request)
             .await
             .map_err(|e| format!("GET {url}: {e}"))?;
         let status = response.status();

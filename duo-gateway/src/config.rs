@@ -174,6 +174,10 @@ impl Config {
         if config.providers.http.ca_bundle.is_none() {
             config.providers.http.ca_bundle = gitlab_env::ca_bundle_from_env();
         }
+        // unset: HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as GitLab's gateway (httpx) reads them
+        config.providers.http.proxy = std::mem::take(&mut config.providers.http.proxy)
+            .or_from_env()
+            .map_err(|e| ConfigError(e.to_string()))?;
         Ok(config)
     }
 

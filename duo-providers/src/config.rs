@@ -102,6 +102,9 @@ pub struct HttpSettings {
     /// The largest single SSE event of a stream, in bytes (default 1 MiB); a larger one ends
     /// the stream as an error, without buffering it.
     pub max_event_bytes: usize,
+    /// Forward proxies for upstream requests (`[providers.http.proxy]`); unset: the
+    /// environment's `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` (see [`crate::proxy`]).
+    pub proxy: crate::ProxySettings,
 }
 
 impl Default for HttpSettings {
@@ -114,6 +117,7 @@ impl Default for HttpSettings {
             ca_bundle: None,
             max_response_bytes: 16 << 20,
             max_event_bytes: 1 << 20,
+            proxy: crate::ProxySettings::default(),
         }
     }
 }

@@ -309,6 +309,24 @@ impl EgressPolicy {
         self.resolve_checked(name).await
     }
 
+    /// Checks a destination a forward proxy will resolve and connect to (no resolver of this
+    /// policy runs then): every address `host` resolves to here must pass. `Ok(false)` when the
+    /// name does not resolve here.
+    pub(crate) async fn check_every_address(&self, host: &str) -> Result<bool, EgressRefused> {
+        let Ok(name) = host.parse::<Name>() else {
+            return Ok(false);
+        };
+        let Ok(addrs) = self.resolver.resolve(name).await else {
+            return Ok(false);
+        };
+        let mut any = false;
+        for addr in addrs {
+            any = true;
+            self.check_ip(host, addr.ip())?;
+        }
+        Ok(any)
+    }
+
     async fn resolve_checked(
         &self,
         name: Name,

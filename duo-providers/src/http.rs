@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use duo_core::{Error, TimeoutPhase};
 use reqwest::header::HeaderMap;
 
+use crate::proxy::Proxies;
 use crate::{EgressPolicy, EgressRefused, HttpSettings};
 
 /// One pooled HTTP client, cheap to clone (clones share the connection pool).
@@ -17,12 +18,16 @@ pub struct HttpClient {
     max_response_bytes: usize,
     max_event_bytes: usize,
     extra_headers: crate::ExtraHeaders,
+    egress: EgressPolicy,
+    proxies: Option<Proxies>,
 }
 
 impl HttpClient {
     /// Builds the client: `connect_timeout` (zero: none), pool and keep-alive settings from
     /// `settings`, `TCP_NODELAY` on, rustls with the platform's roots plus `settings.ca_bundle`,
-    /// and every connection through `egress` (resolved-address checks, no redirects).
+    /// every connection through `egress` (resolved-address checks, no redirects), and the
+    /// forward proxies of `settings.proxy` (only those: the environment's are read into the
+    /// settings by whoever builds them, see [`ProxySettings::or_from_env`](crate::ProxySettings::or_from_env)).
     ///
     /// # Errors
     /// [`Error::Config`] when the CA bundle cannot be read or the TLS backend cannot start.
@@ -70,6 +75,7 @@ impl HttpClient {
                 builder = builder.add_root_certificate(cert);
             }
         }
+        let (builder, proxies) = Proxies::install(&settings.proxy, builder)?;
         let client = builder
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", chain(&e))))?;
@@ -79,7 +85,63 @@ impl HttpClient {
             max_response_bytes: settings.max_response_bytes,
             max_event_bytes: settings.max_event_bytes,
             extra_headers: crate::ExtraHeaders::default(),
+            egress: egress.clone(),
+            proxies,
         })
+    }
+
+    /// Sends `request` (built from [`inner`](Self::inner)); errors name `upstream`. A request
+    /// that goes through a forward proxy is first checked at the addresses its destination
+    /// resolves to here, since the proxy, not this client, connects to them (see
+    /// [`crate::proxy`]).
+    ///
+    /// # Errors
+    /// [`Error::EgressRefused`] for a destination the policy refuses; a transport error as
+    /// [`Error::Connect`], [`Error::Timeout`] or [`Error::BrokenStream`].
+    pub async fn send(
+        &self,
+        upstream: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, Error> {
+        let request = request.build().map_err(|e| self.send_error(upstream, &e))?;
+        if let Some(proxies) = &self.proxies
+            && proxies.intercepts(request.url())
+        {
+            self.check_proxied(upstream, request.url(), proxies).await?;
+        }
+        self.client
+            .execute(request)
+            .await
+            .map_err(|e| self.send_error(upstream, &e))
+    }
+
+    /// The egress check of a proxied destination, before it is sent.
+    async fn check_proxied(
+        &self,
+        upstream: &str,
+        url: &reqwest::Url,
+        proxies: &Proxies,
+    ) -> Result<(), Error> {
+        let refused = |rule: String| Error::EgressRefused {
+            upstream: upstream.to_owned(),
+            rule,
+        };
+        self.egress
+            .check_url(url)
+            .map_err(|e| refused(e.to_string()))?;
+        // a literal address was checked as written
+        let Some(url::Host::Domain(host)) = url.host() else {
+            return Ok(());
+        };
+        match self.egress.check_every_address(host).await {
+            Ok(true) => Ok(()),
+            Ok(false) if proxies.forwards_unresolved() => Ok(()),
+            Ok(false) => Err(refused(format!(
+                "{host} does not resolve here, so where the proxy would connect cannot be \
+                 checked (providers.http.proxy.forward_unresolved = true forwards such names)"
+            ))),
+            Err(e) => Err(refused(e.to_string())),
+        }
     }
 
     /// The same client, whose model calls to endpoints a request named carry `headers`.
@@ -120,7 +182,7 @@ impl HttpClient {
     }
 
     /// Maps an error of `send()` (before any response arrived) to a duo error.
-    pub(crate) fn send_error(&self, upstream: &str, err: &reqwest::Error) -> Error {
+    fn send_error(&self, upstream: &str, err: &reqwest::Error) -> Error {
         if let Some(refused) = EgressRefused::find(err) {
             return Error::EgressRefused {
                 upstream: upstream.to_owned(),

@@ -91,6 +91,7 @@ pub mod fuzzing;
 mod http;
 #[cfg(any(feature = "vllm", feature = "azure", feature = "openai"))]
 pub mod openai;
+pub mod proxy;
 mod registry;
 mod resilience;
 #[cfg(any(
@@ -111,5 +112,6 @@ pub use config::{
 pub use egress::{EgressPolicy, EgressRefused};
 pub use extra_headers::ExtraHeaders;
 pub use http::HttpClient;
+pub use proxy::{ProxySettings, ProxyUrl};
 pub use registry::Registry;
 pub use resilience::{ResilienceConfig, Resilient};

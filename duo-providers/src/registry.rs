@@ -123,8 +123,9 @@ pub struct Registry {
     /// The shared HTTP client, or why it could not be built (reported by [`Registry::model`]).
     http: Result<HttpClient, Error>,
     cache: Mutex<Cache>,
+    /// The Bedrock provider, or why it cannot be built (a proxy the SDK does not take).
     #[cfg(feature = "bedrock")]
-    bedrock: crate::bedrock::BedrockProvider,
+    bedrock: Result<crate::bedrock::BedrockProvider, Error>,
     #[cfg(feature = "vertex")]
     vertex: crate::vertex::VertexProvider,
 }
@@ -142,18 +143,19 @@ impl Registry {
         )
         .map(|http| http.with_extra_headers(config.extra_headers.clone()));
         #[cfg(feature = "bedrock")]
-        let bedrock = {
-            let provider = crate::bedrock::BedrockProvider::new(config.bedrock.clone())
-                .with_egress(config.egress.clone());
-            if config.resilience.connect_timeout.is_zero() {
-                provider
-            } else {
-                provider.with_sdk_timeouts(
-                    config.resilience.connect_timeout,
-                    crate::bedrock::DEFAULT_READ_TIMEOUT,
-                )
-            }
-        };
+        let bedrock = crate::bedrock::BedrockProvider::new(config.bedrock.clone())
+            .with_egress(config.egress.clone())
+            .with_proxy(&config.http.proxy)
+            .map(|provider| {
+                if config.resilience.connect_timeout.is_zero() {
+                    provider
+                } else {
+                    provider.with_sdk_timeouts(
+                        config.resilience.connect_timeout,
+                        crate::bedrock::DEFAULT_READ_TIMEOUT,
+                    )
+                }
+            });
         #[cfg(feature = "vertex")]
         let vertex = crate::vertex::VertexProvider::new(config.vertex.clone());
         Self {
@@ -184,6 +186,10 @@ impl Registry {
         config.openai.validate()?;
         let registry = Self::new(config);
         if let Err(e) = &registry.http {
+            return Err(e.clone());
+        }
+        #[cfg(feature = "bedrock")]
+        if let Err(e) = &registry.bedrock {
             return Err(e.clone());
         }
         #[cfg(feature = "vertex")]
@@ -280,7 +286,10 @@ impl Registry {
                 &self.config.azure,
             )?)),
             #[cfg(feature = "bedrock")]
-            ProviderKind::Bedrock => Ok(self.resilient(self.bedrock.model(endpoint).await?)),
+            ProviderKind::Bedrock => {
+                let bedrock = self.bedrock.as_ref().map_err(Clone::clone)?;
+                Ok(self.resilient(bedrock.model(endpoint).await?))
+            }
             #[cfg(feature = "anthropic")]
             ProviderKind::Anthropic => Ok(self.resilient(crate::anthropic::AnthropicModel::new(
                 self.http()?,

@@ -3,21 +3,13 @@
 #![allow(clippy::unwrap_used)]
 #![cfg(feature = "vllm")]
 
-use duo_core::{Error, ModelEndpoint, ModelFamily, ModelIdentifier, ModelRequest, Prompt};
+mod common;
+
+use common::complete_at as call;
+use duo_core::Error;
 use duo_providers::{ProviderConfig, Registry};
 use duo_testkit::openai::{FakeOpenAi, Reply};
 use duo_testkit::tls::TestCa;
-
-async fn call(registry: &Registry, url: &str) -> Result<String, Error> {
-    let endpoint = ModelEndpoint::new(
-        ModelIdentifier::parse("custom_openai/codestral").unwrap(),
-        ModelFamily::Codestral,
-    )
-    .with_base_url(url);
-    let model = registry.model(&endpoint).await?;
-    let request = ModelRequest::new(Prompt::Text("def add(a, b):".into()));
-    model.generate(&request).await.map(|g| g.text)
-}
 
 #[tokio::test]
 async fn an_internal_ca_is_trusted_only_through_the_ca_bundle() {

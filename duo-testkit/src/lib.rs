@@ -13,12 +13,15 @@
 //!   JWT-bearer grant, with Google's checks of the assertion) and the GCE metadata server.
 //! - [`docs`]: a small tree of documentation pages for documentation-search tests.
 //! - [`dns`]: a resolver the test controls, so a host name can resolve to any address.
+//! - [`forward_proxy`]: a real forward proxy (Debian's `tinyproxy`) on loopback, and what it was
+//!   asked to forward.
 //! - [`keys`]: RSA keys for the gateway's own signed tokens in tests.
 
 pub mod anthropic;
 pub mod bedrock;
 pub mod dns;
 pub mod docs;
+pub mod forward_proxy;
 pub mod google_oauth;
 pub mod keys;
 pub mod oidc;

@@ -154,6 +154,76 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)]
+    fn proxies_come_from_the_environment_unless_the_config_sets_them() {
+        // every variable the loader reads, so that the machine's own cannot leak in
+        let env = |pairs: &[(&'static str, &'static str)]| {
+            let mut all: Vec<(&str, &str)> = [
+                "HTTP_PROXY",
+                "http_proxy",
+                "HTTPS_PROXY",
+                "https_proxy",
+                "ALL_PROXY",
+                "all_proxy",
+                "NO_PROXY",
+                "no_proxy",
+            ]
+            .iter()
+            .map(|name| (*name, ""))
+            .collect();
+            all.extend_from_slice(pairs);
+            all
+        };
+        let c = load_with(
+            "",
+            &env(&[
+                ("HTTPS_PROXY", "http://proxy.corp:3128"),
+                ("no_proxy", "localhost,.svc"),
+            ]),
+        )
+        .unwrap();
+        let proxy = &c.providers.http.proxy;
+        assert_eq!(
+            proxy.https.as_ref().map(ToString::to_string).as_deref(),
+            Some("http://proxy.corp:3128/")
+        );
+        assert_eq!(proxy.http, None);
+        assert_eq!(proxy.no_proxy.as_deref(), Some("localhost,.svc"));
+
+        let c = load_with(
+            "[providers.http.proxy]\nno_proxy = \"*\"\n",
+            &env(&[("HTTPS_PROXY", "http://proxy.corp:3128")]),
+        )
+        .unwrap();
+        assert!(
+            !c.providers.http.proxy.is_enabled(),
+            "the config's own table wins"
+        );
+
+        let c = load_with(
+            "",
+            &env(&[(
+                "AIGW_PROVIDERS__HTTP__PROXY__HTTPS",
+                "http://duo-proxy:8080",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.providers
+                .http
+                .proxy
+                .https
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("http://duo-proxy:8080/")
+        );
+
+        let err = load_with("", &env(&[("HTTPS_PROXY", "socks5://proxy:1080")])).unwrap_err();
+        assert!(err.to_string().contains("HTTPS_PROXY"), "{err}");
+    }
+
+    #[test]
     fn the_operator_guide_lists_every_variable_of_the_table() {
         let guide = include_str!("../../../docs/OPERATOR_GUIDE.md");
         for (key, _) in super::IGNORED.iter().chain(super::REFUSED_WHEN_TRUE) {

@@ -72,6 +72,30 @@ pub(crate) const PROVIDERS: &[Setting] = &[
                 "extra root CAs (PEM), models and GitLab",
             ),
             s(
+                "providers.http.proxy.https",
+                "unset: HTTPS_PROXY",
+                "forward proxy of https:// upstreams (CONNECT)",
+            )
+            .more("the forward proxy for `https://` upstreams and OIDC issuers, through a `CONNECT` tunnel (TLS stays end to end); `http://user:password@host:port` sends basic credentials. When none of `http`, `https`, `no_proxy` is set: `HTTPS_PROXY`, `https_proxy`, `ALL_PROXY`, `all_proxy` from the environment"),
+            s(
+                "providers.http.proxy.http",
+                "unset: HTTP_PROXY",
+                "forward proxy of http:// upstreams",
+            )
+            .more("the forward proxy for `http://` upstreams; when none of `http`, `https`, `no_proxy` is set: `HTTP_PROXY`, `http_proxy`, `ALL_PROXY`, `all_proxy` from the environment"),
+            s(
+                "providers.http.proxy.no_proxy",
+                "unset: NO_PROXY",
+                "upstreams reached directly (hosts, IPs, CIDRs, *)",
+            )
+            .more("comma-separated destinations reached without the proxy: host names (each matches its subdomains too), IP addresses, CIDR ranges, or `*` for all (which turns the environment's proxies off)"),
+            s(
+                "providers.http.proxy.forward_unresolved",
+                "false",
+                "proxy names that do not resolve here",
+            )
+            .more("a proxied destination is checked by the egress policy at the addresses it resolves to here; one that does not resolve here (split DNS) is refused unless this is true, when only its name is checked and the proxy's own rules must keep metadata addresses out"),
+            s(
                 "providers.http.max_response_bytes",
                 "16777216",
                 "largest non-streamed answer",

@@ -138,10 +138,11 @@ impl AnthropicModel {
         if let Some((name, value)) = &self.auth {
             builder = builder.header(name.clone(), value.clone());
         }
-        let response = builder
-            .send()
+        let response = self
+            .http
+            .send(&self.upstream, builder)
             .await
-            .map_err(|e| self.scrub(self.http.send_error(&self.upstream, &e)))?;
+            .map_err(|e| self.scrub(e))?;
         if response.status().is_success() {
             Ok(response)
         } else {

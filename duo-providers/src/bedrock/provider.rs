@@ -11,6 +11,7 @@ use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::Credentials;
 use aws_sdk_bedrockruntime::Client;
+use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
@@ -18,11 +19,11 @@ use duo_core::{Error, ModelEndpoint, ProviderKind, Secret};
 use tokio::sync::OnceCell;
 
 use super::auth::{API_KEY_ENV, api_key, assume_role, check_api_key, with_auth};
-use super::egress::{EndpointCheck, http_client};
+use super::egress::{EndpointCheck, http_client, sdk_proxy};
 use super::model::{BedrockModel, SdkTimeouts};
 use super::model_id::converse_model_id;
 use super::settings::BedrockSettings;
-use crate::EgressPolicy;
+use crate::{EgressPolicy, ProxySettings};
 
 /// Default SDK connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -67,6 +68,8 @@ struct Inner {
     /// The service client's HTTP client (the egress policy's resolver), shared by every client
     /// and by STS.
     http: SharedHttpClient,
+    /// The operator's forward proxy, as the SDK takes it.
+    proxy: Option<ProxyConfig>,
     /// The Bedrock API key, if any: requests carry it as a bearer token and are not signed.
     api_key: Option<Secret>,
     sdk: OnceCell<SdkConfig>,
@@ -85,6 +88,7 @@ impl BedrockProvider {
                 read: DEFAULT_READ_TIMEOUT,
             },
             EgressPolicy::default(),
+            None,
         )
     }
 
@@ -92,7 +96,26 @@ impl BedrockProvider {
     /// [`model`](Self::model).
     #[must_use]
     pub fn with_egress(self, policy: EgressPolicy) -> Self {
-        Self::build(self.inner.settings.clone(), self.inner.timeouts, policy)
+        Self::build(
+            self.inner.settings.clone(),
+            self.inner.timeouts,
+            policy,
+            self.inner.proxy.clone(),
+        )
+    }
+
+    /// Connects through the operator's forward proxy, when `proxy` names one (see
+    /// [`crate::proxy`]). Call before the first [`model`](Self::model).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the SDK does not take the proxy's URL.
+    pub fn with_proxy(self, proxy: &ProxySettings) -> Result<Self, Error> {
+        Ok(Self::build(
+            self.inner.settings.clone(),
+            self.inner.timeouts,
+            self.inner.egress.clone(),
+            sdk_proxy(proxy)?,
+        ))
     }
 
     /// Replaces the SDK's connect and read timeouts (the read timeout runs until the response
@@ -103,20 +126,26 @@ impl BedrockProvider {
             self.inner.settings.clone(),
             SdkTimeouts { connect, read },
             self.inner.egress.clone(),
+            self.inner.proxy.clone(),
         )
     }
 
-    fn build(settings: BedrockSettings, timeouts: SdkTimeouts, egress: EgressPolicy) -> Self {
+    fn build(
+        settings: BedrockSettings,
+        timeouts: SdkTimeouts,
+        egress: EgressPolicy,
+        proxy: Option<ProxyConfig>,
+    ) -> Self {
         let api_key = api_key(&settings, |name| std::env::var(name).ok());
-        let http = http_client(&egress);
-        Self::with_parts(settings, timeouts, egress, http, api_key)
+        let http = http_client(&egress, proxy.as_ref());
+        Self::with_parts(settings, timeouts, egress, (http, proxy), api_key)
     }
 
     fn with_parts(
         settings: BedrockSettings,
         timeouts: SdkTimeouts,
         egress: EgressPolicy,
-        http: SharedHttpClient,
+        (http, proxy): (SharedHttpClient, Option<ProxyConfig>),
         api_key: Option<Secret>,
     ) -> Self {
         Self {
@@ -124,6 +153,7 @@ impl BedrockProvider {
                 settings,
                 timeouts,
                 http,
+                proxy,
                 egress,
                 api_key,
                 sdk: OnceCell::new(),
@@ -266,7 +296,13 @@ impl BedrockProvider {
             api_key.as_ref(),
         )
         .await;
-        let provider = Self::with_parts(settings, timeouts, EgressPolicy::default(), http, api_key);
+        let provider = Self::with_parts(
+            settings,
+            timeouts,
+            EgressPolicy::default(),
+            (http, None),
+            api_key,
+        );
         let _ = provider.inner.sdk.set(sdk);
         Ok(provider)
     }

@@ -250,10 +250,7 @@ impl GoogleAuth {
                 (http, request)
             }
         };
-        let response = request
-            .send()
-            .await
-            .map_err(|e| http.send_error(&self.upstream, &e))?;
+        let response = http.send(&self.upstream, request).await?;
         if !response.status().is_success() {
             let answer = ErrorResponse::read(response, &self.upstream).await;
             let message = format!("no access token: {}", answer.quoted());

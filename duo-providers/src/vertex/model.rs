@@ -194,17 +194,19 @@ impl VertexModel {
         } else {
             "application/json"
         };
-        let response = self
+        let request = self
             .http
             .inner()
             .post(url.clone())
             .header(header::AUTHORIZATION, bearer)
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, accept)
-            .body(body)
-            .send()
+            .body(body);
+        let response = self
+            .http
+            .send(&self.upstream, request)
             .await
-            .map_err(|e| self.http.send_error(&self.upstream, &e).scrubbed(&token))?;
+            .map_err(|e| e.scrubbed(&token))?;
         if response.status().is_success() {
             return Ok((response, token));
         }

@@ -68,8 +68,13 @@ impl VertexProvider {
                 http.clone(),
             )?,
             CredentialSource::MetadataServer(base) => {
+                // the metadata server is on the host's own link: never through a proxy
+                let direct = HttpSettings {
+                    proxy: crate::ProxySettings::default(),
+                    ..http_settings.clone()
+                };
                 let metadata = HttpClient::new(
-                    http_settings,
+                    &direct,
                     http.connect_timeout(),
                     &egress.clone().allow_link_local(true),
                 )?;

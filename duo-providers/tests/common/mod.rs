@@ -23,6 +23,18 @@ pub fn endpoint(identifier: &str, url: &str, key: Option<&str>) -> ModelEndpoint
     }
 }
 
+/// One `custom_openai/codestral` text completion at `url` through `registry`: the answer's text.
+pub async fn complete_at(registry: &duo_providers::Registry, url: &str) -> Result<String, Error> {
+    let endpoint = ModelEndpoint::new(
+        ModelIdentifier::parse("custom_openai/codestral").unwrap(),
+        ModelFamily::Codestral,
+    )
+    .with_base_url(url);
+    let model = registry.model(&endpoint).await?;
+    let request = ModelRequest::new(Prompt::Text("def add(a, b):".into()));
+    model.generate(&request).await.map(|g| g.text)
+}
+
 /// A fresh pooled HTTP client with default settings.
 pub fn http() -> HttpClient {
     HttpClient::new(
