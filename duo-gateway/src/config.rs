@@ -19,6 +19,7 @@ use duo_auth::AuthConfig;
 mod gitlab_env;
 mod google;
 mod model_calls;
+mod mtls;
 mod server;
 mod settings;
 mod settings_providers;
@@ -26,6 +27,7 @@ mod settings_render;
 pub use crate::readiness::{ProbeModel, ReadinessConfig};
 pub use google::{GoogleCloudPlatformConfig, VertexTextModelConfig, with_gitlab_names};
 pub use model_calls::{DuoChatConfig, ExtraHeadersConfig, JsonSetting};
+pub use mtls::MtlsConfig;
 pub use server::{ServerConfig, TlsConfig};
 pub use settings_render::{env_name, settings_help, settings_markdown};
 
@@ -49,6 +51,9 @@ pub struct Config {
     pub custom_models: CustomModelsConfig,
     /// Upstream clients: timeouts, retries, each platform's settings (`[providers]`).
     pub providers: duo_providers::ProviderConfig,
+    /// Client certificates toward model servers under GitLab's names (`[mtls]`,
+    /// `AIGW_MTLS__*`), applied to `providers.http`.
+    pub mtls: MtlsConfig,
     /// Vertex AI's project, location and key under GitLab's names (`[google_cloud_platform]`,
     /// `AIGW_GOOGLE_CLOUD_PLATFORM__*`); `[providers.vertex]` wins where both are set.
     pub google_cloud_platform: GoogleCloudPlatformConfig,
@@ -151,9 +156,6 @@ impl Config {
     /// # Errors
     /// A file that cannot be read or parsed, or a value of the wrong type, naming the key.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        if let Some(refused) = gitlab_env::refused(std::env::vars()) {
-            return Err(ConfigError(refused));
-        }
         let mut figment = Figment::new();
         if let Some(path) = file {
             figment = figment.merge(Toml::file_exact(path));
@@ -163,7 +165,6 @@ impl Config {
                 .filter(|key| {
                     SECTIONS.contains(&top_level(key.as_str()).as_str())
                         && !gitlab_env::is_ignored(key.as_str())
-                        && !gitlab_env::is_refused_key(key.as_str())
                 })
                 .split("__"),
         );
@@ -188,22 +189,22 @@ impl Config {
         std::env::vars()
             .filter_map(|(k, _)| {
                 let rest = k.strip_prefix("AIGW_")?;
-                let ignored = !SECTIONS.contains(&top_level(rest).as_str())
-                    || gitlab_env::is_ignored(rest)
-                    || gitlab_env::is_refused_key(rest);
+                let ignored =
+                    !SECTIONS.contains(&top_level(rest).as_str()) || gitlab_env::is_ignored(rest);
                 ignored.then_some(k)
             })
             .collect()
     }
 
-    /// The providers' settings with GitLab's Vertex AI names applied
-    /// ([`with_gitlab_names`]), GitLab's Bedrock guardrail variable, and the extra headers of
-    /// `custom_models`.
+    /// The providers' settings with GitLab's mTLS and Vertex AI names applied
+    /// ([`MtlsConfig::apply`], [`with_gitlab_names`]), GitLab's Bedrock guardrail variable, and
+    /// the extra headers of `custom_models`.
     ///
     /// # Errors
     /// A bad extra header or guardrail, naming it.
     pub fn provider_config(&self) -> Result<duo_providers::ProviderConfig, ConfigError> {
         let mut providers = self.providers.clone();
+        self.mtls.apply(&mut providers.http)?;
         providers.vertex = with_gitlab_names(
             providers.vertex,
             &self.google_cloud_platform,
@@ -373,6 +374,7 @@ const SECTIONS: &[&str] = &[
     "self_signed_jwt",
     "custom_models",
     "providers",
+    "mtls",
     "google_cloud_platform",
     "vertex_text_model",
     "duo_chat",

@@ -59,3 +59,39 @@ async fn without_the_ca_bundle_the_instance_is_not_trusted_and_the_token_is_refu
     assert_eq!(oidc.jwks_fetches(), 0, "no handshake, so no fetch");
     assert_eq!(model.request_count(), 0);
 }
+
+#[tokio::test]
+async fn gitlabs_mtls_settings_present_the_client_certificate_to_the_model_server() {
+    let (server_ca, clients) = (TestCa::new(), TestCa::new());
+    let model = FakeOpenAi::start_mtls(&server_ca, &clients).await;
+    model.set_default(Reply::answer("return a + b"));
+    let pair = clients.issue_client("duo-gateway");
+    let dir = tempfile::tempdir().unwrap();
+    let cert_file = dir.path().join("client.pem");
+    std::fs::write(&cert_file, format!("{}{}", pair.cert, pair.key)).unwrap();
+
+    let mut c = support::config();
+    c.mtls.enabled = true;
+    c.mtls.cert_file = Some(cert_file);
+    c.mtls.ca_bundle = Some(server_ca.write_bundle(dir.path()).unwrap());
+    let gw = start(c).await;
+    let (status, body) = support::post_status(
+        &gw.url("/v2/code/completions"),
+        &completion_body("codestral", &model.url(), "custom_openai/codestral"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["choices"][0]["text"], "return a + b");
+
+    // the same gateway without the certificate: the server ends the handshake
+    let mut c = support::config();
+    c.providers.http.ca_bundle = Some(server_ca.write_bundle(dir.path()).unwrap());
+    let gw = start(c).await;
+    let (status, body) = support::post_status(
+        &gw.url("/v2/code/completions"),
+        &completion_body("codestral", &model.url(), "custom_openai/codestral"),
+    )
+    .await;
+    assert_eq!((status, body), (503, json!({"detail": "Inference failed"})));
+    assert_eq!(model.request_count(), 1);
+}

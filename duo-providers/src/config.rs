@@ -105,6 +105,11 @@ pub struct HttpSettings {
     /// Forward proxies for upstream requests (`[providers.http.proxy]`); unset: the
     /// environment's `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` (see [`crate::proxy`]).
     pub proxy: crate::ProxySettings,
+    /// The certificate presented to TLS servers that ask for one (mutual TLS); unset: none.
+    pub client_certificate: Option<crate::ClientCertificate>,
+    /// Whether servers' certificates are verified (default true). False accepts any
+    /// certificate, even an attacker's: only for a test bench, never in production.
+    pub verify_server_certificates: bool,
 }
 
 impl Default for HttpSettings {
@@ -118,6 +123,8 @@ impl Default for HttpSettings {
             max_response_bytes: 16 << 20,
             max_event_bytes: 1 << 20,
             proxy: crate::ProxySettings::default(),
+            client_certificate: None,
+            verify_server_certificates: true,
         }
     }
 }

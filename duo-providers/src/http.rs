@@ -75,6 +75,12 @@ impl HttpClient {
                 builder = builder.add_root_certificate(cert);
             }
         }
+        if let Some(certificate) = &settings.client_certificate {
+            builder = builder.identity(certificate.identity()?);
+        }
+        if !settings.verify_server_certificates {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
         let (builder, proxies) = Proxies::install(&settings.proxy, builder)?;
         let client = builder
             .build()

@@ -74,6 +74,7 @@ pub mod azure;
 #[cfg(feature = "bedrock")]
 pub mod bedrock;
 mod bounded;
+mod client_cert;
 mod config;
 mod duration;
 pub mod egress;
@@ -106,6 +107,7 @@ mod turns;
 #[cfg(feature = "vertex")]
 pub mod vertex;
 
+pub use client_cert::ClientCertificate;
 pub use config::{
     AzureAuth, AzureSettings, HttpSettings, OPENAI_API_KEY_ENV, OpenAiSettings, ProviderConfig,
 };

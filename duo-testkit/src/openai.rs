@@ -141,9 +141,23 @@ impl FakeOpenAi {
     /// If no loopback port can be bound (a broken test machine).
     pub async fn start_tls(ca: &crate::tls::TestCa) -> Self {
         let (tcp, addr) = bind().await;
+        Self::serve_tls(ca.listener(tcp), addr)
+    }
+
+    /// Like [`start_tls`](Self::start_tls), but completing only handshakes in which the client
+    /// presents a certificate that `clients` signed (mutual TLS).
+    ///
+    /// # Panics
+    /// If no loopback port can be bound (a broken test machine).
+    pub async fn start_mtls(ca: &crate::tls::TestCa, clients: &crate::tls::TestCa) -> Self {
+        let (tcp, addr) = bind().await;
+        Self::serve_tls(ca.listener_requiring_client_certs(tcp, clients), addr)
+    }
+
+    fn serve_tls(listener: crate::tls::TlsListener, addr: SocketAddr) -> Self {
         let state = Arc::new(State::new());
         let counters = Arc::clone(&state.counters);
-        let listener = axum::serve::ListenerExt::tap_io(ca.listener(tcp), move |_| {
+        let listener = axum::serve::ListenerExt::tap_io(listener, move |_| {
             counters.accepted.fetch_add(1, Ordering::SeqCst);
         });
         let task = serve(listener, &state);

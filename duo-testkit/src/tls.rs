@@ -19,7 +19,10 @@ use tokio_rustls::server::TlsStream;
 /// A throw-away certificate authority and the server certificate it signed.
 pub struct TestCa {
     ca_pem: String,
+    ca_der: Vec<u8>,
     issuer: Issuer<'static, KeyPair>,
+    server_chain: Vec<CertificateDer<'static>>,
+    server_key: Vec<u8>,
     acceptor: TlsAcceptor,
 }
 
@@ -61,19 +64,58 @@ impl TestCa {
             .signed_by(&server_key, &issuer)
             .expect("sign the server certificate");
 
-        let chain = vec![CertificateDer::from(server_cert.der().to_vec())];
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .expect("the server certificate and key");
+        let server_chain = vec![CertificateDer::from(server_cert.der().to_vec())];
+        let server_key = server_key.serialize_der();
+        let config = server_config(server_chain.clone(), &server_key, None);
         Self {
             ca_pem: ca_cert.pem(),
+            ca_der: ca_cert.der().to_vec(),
             issuer,
+            server_chain,
+            server_key,
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+        }
+    }
+
+    /// A new client certificate with the common name `common_name` (each call a new key),
+    /// signed by this CA, for servers that ask for one
+    /// ([`listener_requiring_client_certs`](Self::listener_requiring_client_certs)).
+    ///
+    /// # Panics
+    /// If key generation or signing fails (a broken crypto backend: no test could run).
+    #[allow(clippy::expect_used)]
+    #[must_use]
+    pub fn issue_client(&self, common_name: &str) -> ServerPem {
+        let key = KeyPair::generate().expect("generate a client key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("client params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .expect("sign the client certificate");
+        ServerPem {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+        }
+    }
+
+    /// Serves TLS on `tcp` with the server certificate, completing only handshakes in which the
+    /// client presents a certificate that `clients` signed.
+    #[must_use]
+    pub fn listener_requiring_client_certs(
+        &self,
+        tcp: TcpListener,
+        clients: &TestCa,
+    ) -> TlsListener {
+        let config = server_config(
+            self.server_chain.clone(),
+            &self.server_key,
+            Some(CertificateDer::from(clients.ca_der.clone())),
+        );
+        TlsListener {
+            tcp,
             acceptor: TlsAcceptor::from(Arc::new(config)),
         }
     }
@@ -126,6 +168,65 @@ impl TestCa {
             acceptor: self.acceptor.clone(),
         }
     }
+}
+
+/// `key_pem` (PKCS#8) encrypted with `password` as `openssl pkcs8 -topk8 -v2 aes-256-cbc`
+/// writes it: PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC (`ENCRYPTED PRIVATE KEY`).
+///
+/// # Panics
+/// If `key_pem` is not a PKCS#8 key, or encryption fails.
+#[allow(clippy::expect_used)]
+#[must_use]
+pub fn encrypt_key_pem(key_pem: &str, password: &str) -> String {
+    use pkcs8::der::EncodePem;
+    let key = pem::parse(key_pem).expect("a PEM key");
+    let info = pkcs8::PrivateKeyInfo::try_from(key.contents()).expect("a PKCS#8 key");
+    let params = pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(
+        2048,
+        b"duo-test-salt-16",
+        b"duo-test-iv-0016",
+    )
+    .expect("PBES2 parameters");
+    let encrypted = info
+        .encrypt_with_params(params, password)
+        .expect("encrypt the key");
+    let encrypted = pkcs8::EncryptedPrivateKeyInfo::try_from(encrypted.as_bytes())
+        .expect("the encrypted key reads back");
+    encrypted
+        .to_pem(pkcs8::LineEnding::LF)
+        .expect("PEM of the encrypted key")
+}
+
+/// A rustls server configuration with the server certificate; with `client_ca`, handshakes
+/// must present a client certificate it signed.
+#[allow(clippy::expect_used)]
+fn server_config(
+    chain: Vec<CertificateDer<'static>>,
+    key: &[u8],
+    client_ca: Option<CertificateDer<'static>>,
+) -> rustls::ServerConfig {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions");
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(ca).expect("the client CA");
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .expect("the client-certificate verifier");
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.to_vec()));
+    builder
+        .with_single_cert(chain, key)
+        .expect("the server certificate and key")
 }
 
 impl Default for TestCa {

@@ -35,12 +35,6 @@ pub(crate) const IGNORED: &[(&str, &str)] = &[
     ),
 ];
 
-/// Keys refused when set to a true value, with why.
-pub(crate) const REFUSED_WHEN_TRUE: &[(&str, &str)] = &[(
-    "MTLS__ENABLED",
-    "client certificates toward model servers are not supported yet",
-)];
-
 /// The CA bundle Python's HTTP clients read, as GitLab's gateway honours it: `SSL_CERT_FILE`,
 /// else `REQUESTS_CA_BUNDLE` (the first one set and not empty). Used when
 /// `providers.http.ca_bundle` is unset.
@@ -55,34 +49,6 @@ pub(crate) fn ca_bundle_from_env() -> Option<std::path::PathBuf> {
 /// Whether `key` (after `AIGW_`) is one duo accepts and ignores.
 pub(crate) fn is_ignored(key: &str) -> bool {
     IGNORED.iter().any(|(k, _)| k.eq_ignore_ascii_case(key))
-}
-
-/// Whether `key` (after `AIGW_`) is one refused when true (and accepted and ignored otherwise).
-pub(crate) fn is_refused_key(key: &str) -> bool {
-    REFUSED_WHEN_TRUE
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case(key))
-}
-
-/// The first refused variable set to a true value, as an error message naming it.
-pub(crate) fn refused(vars: impl Iterator<Item = (String, String)>) -> Option<String> {
-    for (name, value) in vars {
-        let Some(key) = name.strip_prefix("AIGW_") else {
-            continue;
-        };
-        let truthy = matches!(
-            value.trim().to_ascii_lowercase().as_str(),
-            "true" | "1" | "yes" | "on"
-        );
-        if let Some((_, why)) = REFUSED_WHEN_TRUE
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            && truthy
-        {
-            return Some(format!("{name}={value}: {why}"));
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -100,7 +66,6 @@ mod tests {
                 ("AIGW_FASTAPI__TLS__ENABLED", "false"),
                 ("AIGW_FASTAPI__TLS__CERT_FILE", "/etc/tls/cert.pem"),
                 ("AIGW_DUO_CHAT__MODEL_REQUEST_TIMEOUT", "30.0"),
-                ("AIGW_MTLS__ENABLED", "false"),
                 ("AIGW_FASTAPI__API_PORT", "7001"),
             ],
         )
@@ -226,7 +191,7 @@ mod tests {
     #[test]
     fn the_operator_guide_lists_every_variable_of_the_table() {
         let guide = include_str!("../../../docs/OPERATOR_GUIDE.md");
-        for (key, _) in super::IGNORED.iter().chain(super::REFUSED_WHEN_TRUE) {
+        for (key, _) in super::IGNORED {
             assert!(
                 guide.contains(&format!("`AIGW_{key}`")),
                 "docs/OPERATOR_GUIDE.md does not name AIGW_{key}"
@@ -236,15 +201,7 @@ mod tests {
 
     #[test]
     #[allow(clippy::result_large_err)]
-    fn mtls_enabled_is_refused_naming_the_variable_and_tls_enabled_is_read() {
-        let err = load_with("", &[("AIGW_MTLS__ENABLED", "True")]).unwrap_err();
-        assert!(
-            err.to_string().starts_with(
-                "invalid configuration: AIGW_MTLS__ENABLED=True: client certificates toward model servers are not supported yet"
-            ),
-            "{err}"
-        );
-        // TLS on the listener is served now: the variable is read, not refused.
+    fn tls_enabled_is_read() {
         let c = load_with("", &[("AIGW_FASTAPI__TLS__ENABLED", "true")]).unwrap();
         assert!(c.fastapi.tls.enabled);
     }

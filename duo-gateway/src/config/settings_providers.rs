@@ -96,6 +96,41 @@ pub(crate) const PROVIDERS: &[Setting] = &[
             )
             .more("a proxied destination is checked by the egress policy at the addresses it resolves to here; one that does not resolve here (split DNS) is refused unless this is true, when only its name is checked and the proxy's own rules must keep metadata addresses out"),
             s(
+                "providers.http.client_certificate.cert_file",
+                "unset",
+                "client certificate (PEM) for mutual TLS",
+            )
+            .more("PEM: the client certificate chain presented to TLS servers that ask for one (model servers, the instance), and its key unless `key_file` is set; GitLab's `mtls.*` names set the same"),
+            s(
+                "providers.http.client_certificate.key_file",
+                "unset: in cert_file",
+                "its private key (PEM; PKCS#8, RSA, EC)",
+            ),
+            s(
+                "providers.http.client_certificate.key_password",
+                "unset",
+                "password of an encrypted PKCS#8 key",
+            ),
+            s(
+                "providers.http.verify_server_certificates",
+                "true",
+                "false accepts any server certificate: never in production",
+            ),
+            s("mtls.enabled", "false", "GitLab's names for the client certificate"),
+            s("mtls.cert_file", "unset", "certificate (and key) PEM; required when enabled"),
+            s("mtls.key_file", "unset: in cert_file", "private key PEM"),
+            s("mtls.key_password", "unset", "password of an encrypted PKCS#8 key"),
+            s(
+                "mtls.ca_bundle",
+                "unset",
+                "CA bundle of the model servers (replaces providers.http.ca_bundle)",
+            ),
+            s(
+                "mtls.verify",
+                "true",
+                "false: server certificates unverified (only with mTLS on)",
+            ),
+            s(
                 "providers.http.max_response_bytes",
                 "16777216",
                 "largest non-streamed answer",

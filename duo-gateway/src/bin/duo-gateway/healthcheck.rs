@@ -1,5 +1,6 @@
 //! `duo-gateway healthcheck`: asks the running gateway's `/monitoring/healthz`, for a container's
-//! HEALTHCHECK (the runtime image has no curl). Exit 0: healthy; 1: not.
+//! HEALTHCHECK (the runtime image has no curl), over TLS when the listener serves TLS. Exit 0:
+//! healthy; 1: not.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::process::ExitCode;
@@ -25,8 +26,13 @@ pub(crate) fn run(config: &Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let scheme = if config.fastapi.tls.enabled {
+        "https"
+    } else {
+        "http"
+    };
     let url = format!(
-        "http://{}/monitoring/healthz",
+        "{scheme}://{}/monitoring/healthz",
         std::net::SocketAddr::new(host, config.fastapi.api_port)
     );
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -42,9 +48,15 @@ pub(crate) fn run(config: &Config) -> ExitCode {
     // The client's connector needs the runtime it will run on.
     let _runtime = runtime.enter();
     // Through the HTTP layer every other connection uses (the egress policy, no redirects), with
-    // the default settings: a probe of the gateway's own listener needs no operator CA or pool.
+    // the default settings: a probe of the gateway's own listener needs no operator CA, pool or
+    // proxy. Over TLS the certificate is not verified: it names the gateway's public host, not
+    // the loopback address asked here, and the probe sends nothing secret.
+    let settings = duo_providers::HttpSettings {
+        verify_server_certificates: false,
+        ..duo_providers::HttpSettings::default()
+    };
     let client = match duo_providers::HttpClient::new(
-        &duo_providers::HttpSettings::default(),
+        &settings,
         TIMEOUT,
         &duo_providers::EgressPolicy::default(),
     ) {

@@ -101,6 +101,11 @@ fn main() -> ExitCode {
     for var in Config::ignored_env_vars() {
         tracing::warn!(variable = %var, "ignoring an AIGW_ setting this gateway does not read");
     }
+    if config.mtls.enabled && !config.mtls.verify {
+        tracing::warn!(
+            "AIGW_MTLS__VERIFY is false: model servers' certificates are not verified, so anyone on the path can impersonate them. Never use this in production."
+        );
+    }
     if config.auth.bypass_external && !cli.demo {
         tracing::warn!(
             "AIGW_AUTH__BYPASS_EXTERNAL is set: every request is accepted without a token. Never use this in production."
