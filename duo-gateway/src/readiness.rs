@@ -51,6 +51,25 @@ pub struct ProbeModel {
     pub api_key: Option<Secret>,
 }
 
+impl ProbeModel {
+    /// The endpoint to call: the identifier, the family (default `general`), the URL and key.
+    ///
+    /// # Errors
+    /// The identifier's parse error.
+    pub fn endpoint(&self) -> Result<ModelEndpoint, duo_core::Error> {
+        let id = ModelIdentifier::parse(&self.identifier)?;
+        let family = ModelFamily::parse(self.family.as_deref().unwrap_or("general"));
+        let mut ep = ModelEndpoint::new(id, family);
+        if let Some(url) = &self.endpoint {
+            ep = ep.with_base_url(url.clone());
+        }
+        if let Some(key) = &self.api_key {
+            ep = ep.with_api_key(key.clone());
+        }
+        Ok(ep)
+    }
+}
+
 /// One probed model's result.
 #[derive(Debug, Clone)]
 pub(crate) struct Check {
@@ -94,18 +113,7 @@ impl Readiness {
         let endpoints = config
             .models
             .iter()
-            .filter_map(|m| {
-                let id = ModelIdentifier::parse(&m.identifier).ok()?;
-                let family = ModelFamily::parse(m.family.as_deref().unwrap_or("general"));
-                let mut ep = ModelEndpoint::new(id, family);
-                if let Some(url) = &m.endpoint {
-                    ep = ep.with_base_url(url.clone());
-                }
-                if let Some(key) = &m.api_key {
-                    ep = ep.with_api_key(key.clone());
-                }
-                Some(ep)
-            })
+            .filter_map(|m| m.endpoint().ok())
             .collect();
         Self {
             endpoints,

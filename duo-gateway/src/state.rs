@@ -181,6 +181,13 @@ impl AppState {
         &self.0.openai
     }
 
+    /// The OpenAI-compatible API's resolved settings: its models and where they are served.
+    #[cfg(feature = "openai-api")]
+    #[must_use]
+    pub fn openai_api(&self) -> &duo_openai_api::OpenAiApi {
+        self.0.openai.api()
+    }
+
     /// Resolves a prompt definition, mapping the registry's errors to the reference's statuses.
     pub(crate) fn resolve_prompt(
         &self,

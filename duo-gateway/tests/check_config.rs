@@ -4,20 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Command, Output};
+mod support;
 
 use duo_testkit::keys::SIGNING_KEY;
 use duo_testkit::tls::TestCa;
-
-/// `duo-gateway check-config` with only `env` set.
-fn check_config(env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_duo-gateway"));
-    cmd.arg("check-config").env_clear();
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
-    cmd.output().unwrap()
-}
+use support::check_config;
 
 #[test]
 fn check_config_refuses_unusable_bedrock_settings_and_misspelt_keys_naming_them() {

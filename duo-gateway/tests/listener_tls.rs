@@ -10,7 +10,6 @@ mod support;
 mod tls_client;
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use duo_gateway::{Config, Gateway};
@@ -19,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use support::raw::time_until_closed;
-use support::start;
+use support::{check_config, start};
 use tls_client::{
     TlsFiles, addr, chain, connect, der_of, healthz, https, https_client, leaf, logged, served,
     tls_config,
@@ -366,16 +365,6 @@ async fn unusable_tls_settings_fail_start_naming_the_setting_and_the_file() {
         start_error(bad_interval).await,
         "invalid configuration: fastapi.tls.reload_interval_s must be a number of seconds from 0 (no reload) to 86400, not -1"
     );
-}
-
-/// `duo-gateway check-config` with only `env` set.
-fn check_config(env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_duo-gateway"));
-    cmd.arg("check-config").env_clear();
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
-    cmd.output().unwrap()
 }
 
 #[test]

@@ -129,6 +129,12 @@ impl OpenAiApi {
     pub fn model_names(&self) -> impl Iterator<Item = &str> {
         self.models.iter().map(|m| m.name.as_str())
     }
+
+    /// Each model's name and the endpoint it is served from (upstream key resolved), in
+    /// configuration order.
+    pub fn endpoints(&self) -> impl Iterator<Item = (&str, &duo_core::ModelEndpoint)> {
+        self.models.iter().map(|m| (m.name.as_str(), &m.endpoint))
+    }
 }
 
 /// What the routes need, cheap to clone: the resolved API settings, and the provider registry

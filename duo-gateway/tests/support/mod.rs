@@ -135,3 +135,13 @@ pub async fn post_status(url: &str, body: &Value) -> (u16, Value) {
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
 }
+
+/// `duo-gateway check-config` with only `env` set.
+pub fn check_config(env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_duo-gateway"));
+    cmd.arg("check-config").env_clear();
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    cmd.output().unwrap()
+}

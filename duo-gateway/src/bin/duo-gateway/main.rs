@@ -111,15 +111,9 @@ fn main() -> ExitCode {
             "AIGW_AUTH__BYPASS_EXTERNAL is set: every request is accepted without a token. Never use this in production."
         );
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("duo-gateway: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let result = if cli.demo {
         runtime.block_on(demo::run(config))
@@ -135,6 +129,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The multi-threaded runtime of the server and the probe; on failure, the message is printed
+/// and the exit code returned.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("duo-gateway: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        })
 }
 
 fn check_config(config: &Config, probe: bool) -> ExitCode {

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use duo_core::{
-    GenerationParams, LanguageModel, Message, ModelEndpoint, ModelFamily, ModelIdentifier,
-    ModelRequest, Prompt, ProviderKind,
+    GenerationParams, LanguageModel, Message, ModelEndpoint, ModelIdentifier, ModelRequest, Prompt,
+    ProviderKind,
 };
 use duo_gateway::AppState;
 use duo_logging::upstream_text::redacted;
@@ -48,21 +48,15 @@ struct Row {
 pub(crate) fn run(state: &AppState) -> ExitCode {
     let config = state.config();
     let providers = state.models().config();
-    let targets = targets(config, providers);
+    let targets = targets(state, providers);
     if targets.is_empty() {
         println!("no models to probe (readiness.models and openai_api.models are empty)");
         return ExitCode::SUCCESS;
     }
     let timeout = Duration::from_secs(config.readiness.timeout_s.max(1));
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("duo-gateway: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let bar = progress(targets.len());
     let rows = runtime.block_on(probe_all(state.models(), targets, timeout, &bar));
@@ -81,27 +75,17 @@ pub(crate) fn run(state: &AppState) -> ExitCode {
     }
 }
 
-/// The models of `[readiness]` and `[openai_api]`, in configuration order.
-fn targets(config: &duo_gateway::Config, providers: &ProviderConfig) -> Vec<Target> {
+/// The models of `[readiness]` and `[openai_api]` (as the API resolved them at start), in
+/// configuration order.
+fn targets(state: &AppState, providers: &ProviderConfig) -> Vec<Target> {
     #[cfg_attr(not(feature = "openai-api"), allow(unused_mut))]
-    let mut out: Vec<Target> = config
+    let mut out: Vec<Target> = state
+        .config()
         .readiness
         .models
         .iter()
         .map(|m| {
-            let call = ModelIdentifier::parse(&m.identifier)
-                .map_err(|e| e.to_string())
-                .map(|id| {
-                    let family = ModelFamily::parse(m.family.as_deref().unwrap_or("general"));
-                    let mut ep = ModelEndpoint::new(id, family);
-                    if let Some(url) = &m.endpoint {
-                        ep = ep.with_base_url(url.clone());
-                    }
-                    if let Some(key) = &m.api_key {
-                        ep = ep.with_api_key(key.clone());
-                    }
-                    ep
-                });
+            let call = m.endpoint().map_err(|e| e.to_string());
             target(
                 m.identifier.trim(),
                 &m.identifier,
@@ -112,13 +96,12 @@ fn targets(config: &duo_gateway::Config, providers: &ProviderConfig) -> Vec<Targ
         })
         .collect();
     #[cfg(feature = "openai-api")]
-    out.extend(config.openai_api.models.iter().enumerate().map(|(i, m)| {
-        let call = openai_endpoint(i, m);
+    out.extend(state.openai_api().endpoints().map(|(name, endpoint)| {
         target(
-            &m.name,
-            &m.identifier,
-            m.endpoint.as_deref(),
-            call,
+            name,
+            &endpoint.identifier().to_string(),
+            endpoint.base_url(),
+            Ok(endpoint.clone()),
             providers,
         )
     }));
@@ -194,59 +177,6 @@ fn mask_url(url: &str) -> String {
         _ => url.trim().to_owned(),
     };
     redacted(&shown)
-}
-
-/// An `openai_api.models` entry's endpoint, its key read as duo-openai-api reads it.
-#[cfg(feature = "openai-api")]
-fn openai_endpoint(
-    i: usize,
-    m: &duo_openai_api::OpenAiModelConfig,
-) -> Result<ModelEndpoint, String> {
-    let id = ModelIdentifier::parse(&m.identifier)
-        .map_err(|e| format!("openai_api.models[{i}].identifier: {e}"))?;
-    let family = m
-        .family
-        .as_deref()
-        .map_or(ModelFamily::General, ModelFamily::parse);
-    let operator_only = id.provider().endpoint_from_operator_only();
-    let mut ep = ModelEndpoint::new(id, family);
-    if let Some(url) = m
-        .endpoint
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-    {
-        ep = ep.with_base_url(url);
-    }
-    let key = if let Some(var) = &m.api_key_env {
-        let value = std::env::var(var).unwrap_or_default();
-        if value.trim().is_empty() {
-            return Err(format!(
-                "openai_api.models[{i}].api_key_env: the environment variable '{var}' is not set"
-            ));
-        }
-        Some(duo_core::Secret::new(value.trim()))
-    } else if let Some(path) = &m.api_key_file {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            format!(
-                "openai_api.models[{i}].api_key_file '{}': {e}",
-                path.display()
-            )
-        })?;
-        if text.trim().is_empty() {
-            return Err(format!(
-                "openai_api.models[{i}].api_key_file '{}' is empty",
-                path.display()
-            ));
-        }
-        Some(duo_core::Secret::new(text.trim()))
-    } else {
-        m.api_key.clone()
-    };
-    if let Some(key) = key.filter(|_| !operator_only) {
-        ep = ep.with_api_key(key);
-    }
-    Ok(ep)
 }
 
 /// A spinner "probing N models" on standard error when it is a terminal; hidden otherwise.
