@@ -18,19 +18,24 @@
 //! policy as every model call (resolved addresses checked, no redirects), and the caller's CA
 //! roots. The type leaves no way to pass a client without that policy.
 //!
-//! ```no_run
+//! ```
 //! use std::sync::Arc;
 //! use axum::{Router, routing::post};
 //! use duo_auth::{AuthConfig, Authenticator, Caller, require_auth};
 //! use duo_core::UnitPrimitive;
+//! use duo_providers::{EgressPolicy, HttpClient, HttpSettings};
 //!
 //! async fn complete(caller: Caller) -> &'static str {
 //!     if caller.can(UnitPrimitive::CompleteCode) { "ok" } else { "forbidden" }
 //! }
 //!
-//! # fn app() -> Result<Router, Box<dyn std::error::Error>> {
-//! use duo_providers::{EgressPolicy, HttpClient, HttpSettings};
-//! let config = AuthConfig::default(); // OIDC issuer: the GitLab instance's URL, from settings
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let gitlab_url = "https://gitlab.example.com"; // the OIDC issuer: the GitLab instance's URL
+//! # // the doctest's GitLab instance: a fake OIDC issuer on loopback that signs tokens
+//! # let gitlab = duo_testkit::oidc::FakeOidc::start().await;
+//! # let gitlab_url = gitlab.url();
+//! let config = AuthConfig { gitlab_url: Some(gitlab_url.into()), ..AuthConfig::default() };
 //! let http = HttpClient::new(
 //!     &HttpSettings::default(),
 //!     std::time::Duration::from_secs(10),
@@ -40,7 +45,20 @@
 //! let app = Router::new()
 //!     .route("/complete", post(complete))
 //!     .route_layer(axum::middleware::from_fn_with_state(auth, require_auth));
-//! # Ok(app) }
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let url = format!("http://{}/complete", listener.local_addr()?);
+//! tokio::spawn(async move { axum::serve(listener, app).await });
+//!
+//! // What the GitLab instance sends: `Authorization: Bearer <a token it signed>` with
+//! // `X-Gitlab-Authentication-Type: oidc`, `X-Gitlab-Instance-Id` and `X-Gitlab-Realm`.
+//! # let headers = duo_testkit::oidc::gitlab_headers(&gitlab.token(&["complete_code"]));
+//! let client = reqwest::Client::new();
+//! let answer = client.post(&url).headers(headers).send().await?;
+//! assert_eq!(answer.text().await?, "ok");
+//! // Without a token the handler never runs: 401 with GitLab's AI gateway's message.
+//! assert_eq!(client.post(&url).send().await?.status(), 401);
+//! # Ok(()) }
 //! ```
 //!
 //! `AUTH.md` in this crate describes the settings and key rotation for operators.

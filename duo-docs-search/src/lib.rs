@@ -6,20 +6,24 @@
 //! ways ([`schema`]): an index GitLab's image ships is read here, and one built here is read by
 //! GitLab's gateway.
 //!
-//! ```no_run
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! ```
 //! use std::path::Path;
 //! use duo_docs_search::{DocsIndex, IndexBuilder};
 //!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let (doc, db) = (Path::new("gitlab/doc"), Path::new("docs.db"));
+//! # // the doctest's checkout: duo-testkit's small doc/ tree, in a temporary directory
+//! # let dir = tempfile::tempdir()?;
+//! # let (doc, db) = (&duo_testkit::docs::write_tree(dir.path()), &dir.path().join("docs.db"));
 //! // Build: every *.md under a checkout's doc/, in one transaction, renamed into place at the end.
-//! let summary = IndexBuilder::new("gitlab/doc", "docs.db").build(|_progress| {})?;
+//! let summary = IndexBuilder::new(doc, db).build(|_progress| {})?;
 //! println!("{} files, {} bytes", summary.files, summary.bytes);
 //!
 //! // Search: read-only connections, queried on tokio's blocking threads.
-//! let index = DocsIndex::open(Path::new("docs.db"), 4)?;
-//! for doc in index.search("How do I create a project?", 4).await? {
-//!     println!("{}", doc.id); // e.g. /user/project/index.md
-//! }
+//! let index = DocsIndex::open(db, 4)?;
+//! let found = index.search("How do I create a project?", 4).await?;
+//! assert_eq!(found[0].id, "/user/project/index.md"); // the file's path under doc/
 //! # Ok(()) }
 //! ```
 //!

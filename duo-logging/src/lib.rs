@@ -22,10 +22,14 @@
 //! - [`upstream_text`]: an upstream's error text with secrets redacted and cut short, before it
 //!   is shown to a client or logged.
 //!
-//! ```no_run
+//! ```
 //! use std::sync::Arc;
+//! use axum::{Router, body::Body, http::Request, routing::get};
 //! use duo_logging::{LoggingConfig, Metrics, RequestLogLayer, RequestLogSettings};
+//! use tower::ServiceExt as _; // `oneshot`: one request through the router, without a server
 //!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = LoggingConfig::default();
 //! let _guard = duo_logging::init(&config)?;
 //! let metrics = Arc::new(Metrics::new());
@@ -34,8 +38,15 @@
 //!     ..RequestLogSettings::from_config(&config)?
 //! };
 //! let layer = RequestLogLayer::new(settings, metrics.clone());
-//! // axum: Router::new().route(...).layer(layer); serve metrics.render() on the metrics port.
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! let app = Router::new().route("/hello", get(|| async { "hello" })).layer(layer);
+//!
+//! let response = app.oneshot(Request::get("/hello").body(Body::empty())?).await?;
+//! assert_eq!(response.status(), 200);
+//! drop(response); // the access line (target `duo::access`) is written when the body ends
+//! // Serve `metrics.render()` on the metrics port: the request is counted under its route.
+//! let counted = r#"http_requests_total{handler="/hello",method="GET",status="2xx"} 1"#;
+//! assert!(metrics.render().contains(counted), "{}", metrics.render());
+//! # Ok(()) }
 //! ```
 
 mod call;

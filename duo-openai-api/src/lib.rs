@@ -19,13 +19,26 @@
 //! and measured when the registry's clients are decorated with `duo_logging::Logged` and the
 //! router sits behind `duo_logging::RequestLogLayer`, as in the gateway:
 //!
-//! ```no_run
+//! ```
 //! use std::sync::Arc;
 //! use duo_logging::{Logged, Metrics, RequestLogLayer, RequestLogSettings};
 //! use duo_openai_api::{OpenAiApiConfig, OpenAiState};
 //! use duo_providers::{ProviderConfig, Registry};
+//! use serde_json::{Value, json};
 //!
-//! # fn app(config: OpenAiApiConfig) -> Result<axum::Router, duo_openai_api::ConfigError> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let vllm_url = "http://vllm:8000/v1";
+//! # // the doctest's vLLM: a fake on loopback
+//! # let vllm = duo_testkit::openai::FakeOpenAi::start().await;
+//! # vllm.set_default(duo_testkit::openai::Reply::answer("fn add(a: i32, b: i32) -> i32 { a + b }"));
+//! # let vllm_url = vllm.url();
+//! // `[openai_api]` (OPENAI_API.md), here from JSON
+//! let config: OpenAiApiConfig = serde_json::from_value(json!({
+//!     "enabled": true,
+//!     "api_keys": ["sk-team-a"],
+//!     "models": [{"name": "codestral", "identifier": "custom_openai/Codestral-22B-v0.1", "endpoint": vllm_url}],
+//! }))?;
 //! let metrics = Arc::new(Metrics::new());
 //! let for_clients = Arc::clone(&metrics);
 //! let registry = Registry::new(ProviderConfig::default()).with_decorator(move |endpoint, model| {
@@ -34,7 +47,19 @@
 //! let state = OpenAiState::new(&config, Arc::new(registry))?;
 //! let app = duo_openai_api::router(state)
 //!     .layer(RequestLogLayer::new(RequestLogSettings::default(), metrics));
-//! # Ok(app) }
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let base_url = format!("http://{}/v1", listener.local_addr()?);
+//! tokio::spawn(async move { axum::serve(listener, app).await });
+//!
+//! // What any OpenAI client does with `base_url` and a client key:
+//! let completion: Value = reqwest::Client::new()
+//!     .post(format!("{base_url}/chat/completions"))
+//!     .bearer_auth("sk-team-a")
+//!     .json(&json!({"model": "codestral", "messages": [{"role": "user", "content": "Add in Rust"}]}))
+//!     .send().await?.error_for_status()?.json().await?;
+//! assert_eq!(completion["choices"][0]["message"]["content"], "fn add(a: i32, b: i32) -> i32 { a + b }");
+//! # Ok(()) }
 //! ```
 //!
 //! `OPENAI_API.md` in this crate is the operator's page: settings, errors, streaming.

@@ -33,26 +33,35 @@
 //!
 //! ## Example
 //!
-//! ```no_run
+//! ```
 //! use duo_core::{Message, ModelEndpoint, ModelFamily, ModelIdentifier, ModelRequest, Prompt, StreamEvent};
 //! use duo_providers::{ProviderConfig, Registry};
 //! use futures::StreamExt;
 //!
-//! # async fn run() -> Result<(), duo_core::Error> {
-//! let config: ProviderConfig = toml::from_str("[resilience]\ntotal_timeout = \"60s\"").unwrap();
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # if cfg!(not(feature = "vllm")) { return Ok(()); } // built without the vLLM client
+//! let vllm_url = "http://vllm:8000/v1";
+//! # // the doctest's vLLM: a fake on loopback, answering in 3 SSE chunks
+//! # let vllm = duo_testkit::openai::FakeOpenAi::start().await;
+//! # vllm.set_default(duo_testkit::openai::Reply::stream("Ferris, red and bold").chunks(3));
+//! # let vllm_url = vllm.url();
+//! let config: ProviderConfig = toml::from_str("[resilience]\ntotal_timeout = \"60s\"")?;
 //! let registry = Registry::new(config);
 //! let endpoint = ModelEndpoint::new(ModelIdentifier::parse("custom_openai/Mistral-7B-Instruct-v0.3")?, ModelFamily::Mistral)
-//!     .with_base_url("http://vllm:8000/v1");
+//!     .with_base_url(vllm_url);
 //! let model = registry.model(&endpoint).await?; // built once, then shared
 //! let request = ModelRequest::new(Prompt::Chat(vec![Message::user("Write a haiku about Rust")]));
 //! let mut stream = model.generate_stream(&request).await?;
+//! let mut answer = String::new();
 //! while let Some(event) = stream.next().await {
 //!     match event? {
-//!         StreamEvent::Delta(text) => print!("{text}"),
-//!         StreamEvent::Finish { usage, .. } => println!("\n{usage:?}"),
+//!         StreamEvent::Delta(text) => answer.push_str(&text), // or print it as it comes
+//!         StreamEvent::Finish { usage, .. } => println!("{usage:?}"),
 //!         _ => {}
 //!     }
 //! }
+//! assert_eq!(answer, "Ferris, red and bold");
 //! # Ok(()) }
 //! ```
 //!
