@@ -1,9 +1,11 @@
 //! # duo-benches
 //!
 //! Criterion micro benchmarks of the hot paths (`cargo bench -p duo-benches`), the end-to-end
-//! overhead harness (`--bin overhead`) and the soak benchmark (`--bin soak`, module [`soak`]).
+//! overhead harness (`--bin overhead`), the soak benchmark (`--bin soak`, module [`soak`]) and
+//! the end-to-end harness against a floor proxy (`--bin harness`, module [`harness`]).
 //! The benchmarks arrive with the code they measure.
 
+pub mod harness;
 pub mod procfs;
 pub mod soak;
 

@@ -39,7 +39,7 @@ pub struct GatewayProcess {
 }
 
 /// A free loopback port (bound, read, released: the child binds it a moment later).
-fn free_port() -> io::Result<u16> {
+pub fn free_port() -> io::Result<u16> {
     Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
         .local_addr()?
         .port())
@@ -216,9 +216,12 @@ pub fn read_log(path: &Path) -> io::Result<LogSummary> {
     for line in BufReader::new(File::open(path)?).lines() {
         let line = line?;
         summary.lines += 1;
-        let counter = if line.contains(r#""level":"WARN""#) {
+        // duo-logging's level names (GitLab's gateway's): warning, error, critical
+        let counter = if line.contains(r#""log_level":"warning""#) {
             &mut summary.warnings
-        } else if line.contains(r#""level":"ERROR""#) {
+        } else if line.contains(r#""log_level":"error""#)
+            || line.contains(r#""log_level":"critical""#)
+        {
             &mut summary.errors
         } else {
             continue;
