@@ -1,6 +1,7 @@
 //! [`Authenticator`]: checks a request's headers and token in the reference's order.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use duo_core::UnitPrimitive;
@@ -15,6 +16,7 @@ use super::error::AuthError;
 use super::jwks::{OidcKeys, OidcSettings};
 use super::jws_header::check_header;
 use super::local_keys::{LocalKeys, SIGNING_KID, SigningKeySource};
+use super::verified::VerifiedTokens;
 
 /// Header naming the token type; must be `oidc`.
 pub const AUTHENTICATION_TYPE_HEADER: &str = "x-gitlab-authentication-type";
@@ -44,6 +46,8 @@ pub struct Authenticator {
     /// No checks at all: reads the issuer of a token without `kid` to pick its key source.
     peek_validation: Validation,
     oidc: Option<OidcKeys>,
+    /// Tokens verified recently (see [`VerifiedTokens`]).
+    verified: VerifiedTokens,
 }
 
 impl fmt::Debug for Authenticator {
@@ -158,6 +162,7 @@ impl Authenticator {
             unsigned_validation,
             peek_validation,
             oidc,
+            verified: VerifiedTokens::default(),
         })
     }
 
@@ -170,7 +175,8 @@ impl Authenticator {
     /// Authenticates a request from its headers alone (the body is never needed).
     ///
     /// Checks, in order: bypass; `Authorization` present; `Bearer <token>`;
-    /// `X-Gitlab-Authentication-Type: oidc`; signature, expiry and audience; then the
+    /// `X-Gitlab-Authentication-Type: oidc`; signature, expiry and audience (or a recent
+    /// verification of the same token, see [`VerifiedTokens`]); then the
     /// instance-id, realm and global-user-id headers against the claims.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, AuthError> {
         if self.bypass_external
@@ -186,20 +192,32 @@ impl Authenticator {
         if header(headers, AUTHENTICATION_TYPE_HEADER) != Some("oidc") {
             return Err(AuthError::InvalidTokenType);
         }
-        let (claims, gateway_issued) = self.verify(token).await?;
+        let (claims, gateway_issued) = match self.verified.get(token) {
+            Some(hit) => hit,
+            None => {
+                let (claims, gateway_issued) = self.verify(token).await?;
+                let verified = (Arc::new(claims), gateway_issued);
+                if !self.bypass_jwt_signature {
+                    self.verified.insert(token, verified.clone());
+                }
+                verified
+            }
+        };
         check_headers(headers, &claims, gateway_issued)?;
         Ok(Caller {
-            subject: claims.sub.unwrap_or_default(),
-            issuer: claims.iss.unwrap_or_default(),
+            subject: claims.sub.clone().unwrap_or_default(),
+            issuer: claims.iss.clone().unwrap_or_default(),
             gitlab_instance_id: claims
                 .gitlab_instance_id
+                .clone()
                 .or_else(|| header_owned(headers, INSTANCE_ID_HEADER)),
             gitlab_realm: claims
                 .gitlab_realm
+                .clone()
                 .or_else(|| header_owned(headers, REALM_HEADER)),
-            gitlab_instance_uid: claims.gitlab_instance_uid,
+            gitlab_instance_uid: claims.gitlab_instance_uid.clone(),
             global_user_id: header_owned(headers, GLOBAL_USER_ID_HEADER),
-            scopes: claims.scopes,
+            scopes: claims.scopes.clone(),
             gateway_issued,
             bypassed: false,
         })

@@ -26,6 +26,9 @@ pub(crate) struct TokenClaims {
     /// The instance's unique id (self-managed).
     #[serde(deserialize_with = "lenient_string")]
     pub(crate) gitlab_instance_uid: Option<String>,
+    /// Expiry, Unix seconds (already checked by the verification; kept to bound how long the
+    /// verified token is remembered).
+    pub(crate) exp: Option<f64>,
     /// The claims the gateway does not read (see [`OtherClaims`]).
     #[serde(flatten)]
     _other: OtherClaims,

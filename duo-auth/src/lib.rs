@@ -75,6 +75,7 @@ mod jwks_wire;
 mod jws_header;
 mod local_keys;
 mod middleware;
+mod verified;
 
 /// Entry points for the `jwt` fuzz target in `fuzz/`, compiled only with `--cfg fuzzing` (as
 /// `cargo fuzz` builds): not public API. They reach the header and claims parsing that

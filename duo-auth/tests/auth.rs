@@ -20,6 +20,8 @@ mod jws_header;
 mod self_signed;
 #[path = "auth/settings.rs"]
 mod settings;
+#[path = "auth/verified.rs"]
+mod verified;
 
 use harness::*;
 
