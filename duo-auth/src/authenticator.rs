@@ -176,7 +176,7 @@ impl Authenticator {
     ///
     /// Checks, in order: bypass; `Authorization` present; `Bearer <token>`;
     /// `X-Gitlab-Authentication-Type: oidc`; signature, expiry and audience (or a recent
-    /// verification of the same token, see [`VerifiedTokens`]); then the
+    /// verification of the same token, remembered a few minutes: AUTH.md); then the
     /// instance-id, realm and global-user-id headers against the claims.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, AuthError> {
         if self.bypass_external
